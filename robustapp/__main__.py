@@ -1,0 +1,3 @@
+from robustapp.cli import main
+
+main()

@@ -1,0 +1,72 @@
+"""Wire the real parts together: settings → paths → logging → database → migrations.
+
+The server's lifespan calls `start()` once and `stop()` at shutdown; the UI and the CLI ask
+`services()` for the running graph. Tests build their own `Services` with small real parts.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from robustapp.config import Paths, Settings, load_settings
+from robustapp.logs import configure_logging, get_logger
+from robustapp.storage import Database, migrate
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Services:
+    """The app's collaborators, built once per process."""
+
+    settings: Settings
+    paths: Paths
+    db: Database
+
+    def close(self) -> None:
+        self.db.close()
+
+
+_current: Services | None = None
+_lock = threading.Lock()
+
+
+def build(settings: Settings | None = None) -> Services:
+    """Create dirs, configure logging, open and migrate the database."""
+    settings = settings or load_settings()
+    paths = settings.paths.ensure()
+    configure_logging(
+        paths.log_file, level="DEBUG" if settings.debug else settings.log_level.value, console=settings.is_dev
+    )
+    db = Database(paths.db_path, checkpoint_idle_seconds=settings.checkpoint_idle_seconds)
+    try:
+        migrate(db)
+    except BaseException:
+        db.close()
+        raise
+    return Services(settings=settings, paths=paths, db=db)
+
+
+def start(settings: Settings | None = None) -> Services:
+    """Build the process-wide services (once)."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = build(settings)
+            log.info("services started", db=str(_current.paths.db_path))
+        return _current
+
+
+def services() -> Services:
+    """The running services, started on first use (the UI under AppTest has no lifespan)."""
+    return _current if _current is not None else start()
+
+
+def stop() -> None:
+    """Close the services: final checkpoint, release the database file."""
+    global _current
+    with _lock:
+        if _current is not None:
+            _current.close()
+            _current = None

@@ -1,0 +1,344 @@
+"""The command line: `robustapp` alone opens the desktop app; subcommands serve power users.
+
+Exit codes: 0 success · 1 the command failed (the message says why) · 2 usage error.
+Heavy modules (streamlit, webview, duckdb) are imported inside the commands, so `--help`
+and light commands start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from robustapp import __version__
+from robustapp.errors import AppError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from robustapp.bootstrap import Services
+    from robustapp.config import Settings
+    from robustapp.services.instance import RunningApp
+
+app = typer.Typer(
+    name="robustapp",
+    help="A desktop data workbench for offline analysts. Run without a command to open the app.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+db_app = typer.Typer(help="The database: migrations, status, demo data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _settings(**overrides: Any) -> Settings:
+    from robustapp.config import load_settings
+
+    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _running(settings: Settings) -> RunningApp | None:
+    from robustapp.services.instance import find_running
+
+    return find_running(settings.paths)
+
+
+@contextmanager
+def _offline_services(settings: Settings) -> Iterator[Services]:
+    """Open the database directly; only valid while no app is running."""
+    from robustapp import bootstrap
+
+    services = bootstrap.build(settings)
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"robustapp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    import structlog
+
+    from robustapp.logs import new_trace_id
+
+    structlog.contextvars.bind_contextvars(trace_id=new_trace_id(), command=ctx.invoked_subcommand or "run")
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(run)
+
+
+@app.command()
+def run(
+    headless: Annotated[bool, typer.Option("--headless", help="Serve only; print the URL to open.")] = False,
+    browser: Annotated[bool, typer.Option("--browser", help="Open in the system browser, not a window.")] = False,
+    host: Annotated[str | None, typer.Option(help="Address to bind (loopback only).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind (0 = a free one).")] = None,
+    debug: Annotated[bool | None, typer.Option("--debug/--no-debug", help="Show error details.")] = None,
+) -> None:
+    """Start the app: a desktop window by default."""
+    settings = _settings(host=host, port=port, debug=debug)
+    if headless:
+        from robustapp.server import run_server
+
+        run_server(settings, mode="headless")
+        return
+    from robustapp.desktop.launcher import launch
+
+    raise typer.Exit(launch(settings, browser=browser))
+
+
+@app.command("serve", hidden=True)
+def serve(
+    parent_pid: Annotated[int | None, typer.Option(help="Exit when this process is gone.")] = None,
+    mode: Annotated[str, typer.Option(help="desktop | browser | headless")] = "desktop",
+) -> None:
+    """Internal: the server child process the launcher starts."""
+    from robustapp.server import run_server
+
+    run_server(_settings(), mode=mode, parent_pid=parent_pid)
+
+
+@app.command()
+def init() -> None:
+    """Create the data directories and the database, and migrate it (safe to repeat)."""
+    settings = _settings()
+    running = _running(settings)
+    if running:
+        typer.echo(f"robustapp is running (PID {running.pid}); its data home is ready: {settings.paths.data_dir}")
+        return
+    with _offline_services(settings) as services:
+        from robustapp.storage import schema_version
+
+        typer.echo(f"Initialised {services.paths.data_dir} (database schema {schema_version(services.db)})")
+
+
+@app.command()
+def status(as_json: JsonOption = False) -> None:
+    """Is the app running? Its PID, URL, data paths, schema version and sizes."""
+    settings = _settings()
+    running = _running(settings)
+    if running:
+        from robustapp.services.control_client import ControlClient
+
+        info = ControlClient(running).get("/api/status")
+    else:
+        if not settings.paths.db_path.exists():
+            info = {"running": False, "database": str(settings.paths.db_path), "initialised": False}
+        else:
+            with _offline_services(settings) as services:
+                from robustapp.services.health import status as describe
+
+                info = {"running": False, **describe(services.db, services.paths)}
+    if as_json:
+        _echo_json(info)
+        return
+    if info.get("running"):
+        typer.echo(f"running: yes (PID {info['pid']}, {info['mode']}) at {info['url']}")
+    else:
+        typer.echo("running: no")
+    for key in ("version", "schema_version", "database", "database_bytes"):
+        if key in info:
+            typer.echo(f"{key}: {info[key]}")
+    for name, path in info.get("paths", {}).items():
+        typer.echo(f"{name} dir: {path}")
+    for name, size in info.get("sizes", {}).items():
+        typer.echo(f"{name}: {size}")
+    if info.get("initialised") is False:
+        typer.echo("not initialised yet: run `robustapp init`")
+
+
+@app.command()
+def health(as_json: JsonOption = False) -> None:
+    """Check that the database opens (or the server answers) and disk space; exit 1 if not."""
+    settings = _settings()
+    running = _running(settings)
+    if running:
+        from robustapp.services.control_client import ControlClient
+
+        report = ControlClient(running).get("/api/health")
+        source = f"running app (PID {running.pid})"
+    else:
+        with _offline_services(settings) as services:
+            from robustapp.services.health import health as check
+
+            report = check(services.db, services.paths).to_dict()
+        source = "database file"
+    if as_json:
+        _echo_json(report)
+    else:
+        typer.echo(f"checked: {source}")
+        for check_ in report["checks"]:
+            typer.echo(f"{'ok  ' if check_['ok'] else 'FAIL'} {check_['name']}: {check_['detail']}")
+    raise typer.Exit(0 if report["ok"] else 1)
+
+
+@app.command("config")
+def show_config(as_json: JsonOption = False) -> None:
+    """Print the effective settings (secrets masked)."""
+    from robustapp.services.settings_view import effective_settings
+
+    values = effective_settings(_settings())
+    if as_json:
+        _echo_json(values)
+        return
+    for key, value in values.items():
+        typer.echo(f"{key}={value}")
+
+
+@app.command()
+def clean(
+    all_data: Annotated[bool, typer.Option("--all", help="Also delete user data (database, backups).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete caches, logs and temp files; user data only with --all and a confirmation."""
+    from robustapp.services.housekeeping import clean as do_clean
+
+    settings = _settings()
+    if all_data:
+        if _running(settings):
+            raise AppError("the app is running; stop it before deleting user data")
+        if not yes:
+            typer.confirm(
+                f"Delete ALL robustapp data in {settings.paths.data_dir}, including your database and backups?",
+                abort=True,
+            )
+    removed = do_clean(settings.paths, include_user_data=all_data, skip_logs=_running(settings) is not None)
+    typer.echo(f"removed {removed.files} files ({removed.bytes / 2**20:.1f} MB)")
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending migrations to the database."""
+    settings = _settings()
+    running = _running(settings)
+    if running:
+        from robustapp.services.control_client import ControlClient
+
+        info = ControlClient(running).get("/api/status")
+        typer.echo(
+            f"the running app (PID {running.pid}) migrated the database when it started: "
+            f"schema {info['schema_version']}/{info['latest_schema_version']}"
+        )
+        return
+    from robustapp.logs import configure_logging
+    from robustapp.storage import Database, migrate, schema_version
+
+    settings.paths.ensure()
+    configure_logging(settings.paths.log_file, level=settings.log_level.value)
+    with Database(settings.paths.db_path) as db:
+        applied = migrate(db)
+        for migration in applied:
+            typer.echo(f"applied {migration.name}")
+        typer.echo(f"schema version {schema_version(db)} ({len(applied)} applied)")
+
+
+@db_app.command("status")
+def db_status(as_json: JsonOption = False) -> None:
+    """Schema version, applied and pending migrations."""
+    from robustapp.storage.migrations import MIGRATIONS
+
+    settings = _settings()
+    running = _running(settings)
+    if running:
+        from robustapp.services.control_client import ControlClient
+
+        version = ControlClient(running).get("/api/status")["schema_version"]
+    elif not settings.paths.db_path.exists():
+        version = 0
+    else:
+        from robustapp.storage import Database, schema_version
+        from robustapp.storage.migrations import check_not_too_new
+
+        with Database(settings.paths.db_path) as db:
+            check_not_too_new(db)
+            version = schema_version(db)
+    rows = [{"version": m.version, "name": m.name, "applied": m.version <= version} for m in MIGRATIONS]
+    if as_json:
+        _echo_json({"schema_version": version, "migrations": rows})
+        return
+    typer.echo(f"database: {settings.paths.db_path}")
+    typer.echo(f"schema version: {version}")
+    for row in rows:
+        typer.echo(f"  {'applied' if row['applied'] else 'pending'}  {row['name']}")
+
+
+@db_app.command("seed")
+def db_seed(rows: Annotated[int, typer.Option(min=1, max=10_000_000, help="Rows to generate.")] = 1000) -> None:
+    """Add generated demo data."""
+    settings = _settings()
+    running = _running(settings)
+    if running:
+        from robustapp.services.control_client import ControlClient
+
+        added = ControlClient(running, timeout=600).post(f"/api/db/seed?rows={rows}")["added"]
+    else:
+        from robustapp.services import demo
+
+        with _offline_services(settings) as services:
+            added = demo.seed(services.db, rows)
+    typer.echo(f"added {added} demo rows")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(f"robustapp {__version__}")
+
+
+class Suite(StrEnum):
+    UNIT = "unit"
+    INTEGRATION = "integration"
+    UI = "ui"
+    E2E = "e2e"
+    DESKTOP = "desktop"
+    ALL = "all"
+
+
+@app.command("test")
+def run_tests(suite: Annotated[Suite, typer.Argument()] = Suite.ALL) -> None:
+    """Run a part of the test suite (only in a source checkout)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    tests = root / "tests"
+    if getattr(sys, "frozen", False) or not tests.is_dir():
+        raise AppError("tests are not available in this build; run them from a source checkout")
+    target = tests if suite is Suite.ALL else tests / suite.value
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "pytest", str(target)], cwd=root))
+
+
+def main() -> None:
+    """Console entry point: run the CLI, turning AppErrors into `Name: message` and exit 1."""
+    import multiprocessing
+
+    multiprocessing.freeze_support()
+    try:
+        app()
+    except AppError as exc:
+        typer.echo(f"{type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,154 @@
+"""Build and run the `st.App`: lifespan, control routes, access gate, script-error capture.
+
+    run_server()
+      ├─ server.lock (one server per data home) ─ bootstrap.start() (open + migrate the DB)
+      └─ st.App(ui/app.py, lifespan, routes=/api/…, middleware=[AccessGate]).run(SERVER_FLAGS)
+           lifespan: publish runtime.json + control.token, watch the parent, … , unpublish
+           shutdown (SIGTERM/SIGINT, /api/shutdown, parent gone): final checkpoint, release
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+import streamlit as st
+from starlette.middleware import Middleware
+
+from robustapp import __version__, bootstrap
+from robustapp.config import LOOPBACK_HOSTS, Settings
+from robustapp.errors import ConfigError
+from robustapp.logs import get_logger, new_trace_id
+from robustapp.server.control import DesktopEvents, control_routes
+from robustapp.server.gate import AccessGate
+from robustapp.services import instance
+from robustapp.services.instance import RunningApp
+
+log = get_logger(__name__)
+
+UI_SCRIPT = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+
+# DESIGN.md §6: forced whatever the user's ~/.streamlit/config.toml says.
+SERVER_FLAGS: dict[str, Any] = {
+    "server.headless": True,
+    "global.developmentMode": False,
+    "browser.gatherUsageStats": False,
+    "server.fileWatcherType": "none",
+    "server.runOnSave": False,
+    "client.toolbarMode": "minimal",
+    "client.showErrorDetails": "none",
+    "logger.hideWelcomeMessage": True,
+    "server.maxUploadSize": 4096,
+}
+
+
+def streamlit_flags(settings: Settings) -> dict[str, Any]:
+    flags = dict(SERVER_FLAGS, **{"server.address": settings.host, "server.port": settings.port})
+    if settings.debug:
+        flags["client.showErrorDetails"] = "full"
+    return flags
+
+
+def show_script_error(exc: Exception) -> bool:
+    """`on_script_error`: log the exception with a trace id and show a friendly panel."""
+    trace_id = new_trace_id()
+    log.error("script error", trace_id=trace_id, exc_info=exc)
+    st.error(
+        f"Something went wrong on this page. The rest of the app keeps working.\n\n"
+        f"Trace id: `{trace_id}` (details are in the log file)",
+        icon=":material/error:",
+    )
+    return True
+
+
+class ParentWatchdog(threading.Thread):
+    """Stops the server when the process that started it has gone (e.g. a SIGKILLed launcher)."""
+
+    def __init__(self, parent_pid: int) -> None:
+        super().__init__(name="robustapp-parent-watchdog", daemon=True)
+        self._parent = psutil.Process(parent_pid)
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.wait(0.5):
+            if not self._parent.is_running() or self._parent.status() == psutil.STATUS_ZOMBIE:
+                log.warning("launcher is gone; shutting down", parent_pid=self._parent.pid)
+                if sys.platform == "win32":
+                    signal.raise_signal(signal.SIGINT)
+                else:
+                    os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
+def build_app(settings: Settings, *, token: str, mode: str, parent_pid: int | None) -> st.App:
+    events = DesktopEvents()
+    info: dict[str, Any] = {"pid": os.getpid(), "mode": mode, "version": __version__}
+
+    @asynccontextmanager
+    async def lifespan(_app: st.App) -> AsyncIterator[dict[str, Any]]:
+        services = bootstrap.start(settings)
+        port = int(st.get_option("server.port"))
+        running = RunningApp(
+            pid=os.getpid(),
+            host=settings.host,
+            port=port,
+            version=__version__,
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            mode=mode,
+            token=token,
+        )
+        instance.publish(services.paths, running)
+        info.update(url=running.base_url, started_at=running.started_at)
+        watchdog = ParentWatchdog(parent_pid) if parent_pid else None
+        if watchdog:
+            watchdog.start()
+        log.info("server ready", url=running.base_url, mode=mode)
+        if mode == "headless":
+            print(f"robustapp is running. Open: {running.app_url}", flush=True)
+        try:
+            yield {"services": services}
+        finally:
+            log.info("server stopping")
+            if watchdog:
+                watchdog.stop()
+            instance.unpublish(services.paths, os.getpid())
+            bootstrap.stop()
+
+    return st.App(
+        str(UI_SCRIPT),
+        lifespan=lifespan,
+        routes=control_routes(info, events),
+        middleware=[Middleware(AccessGate, token=token)],
+        on_script_error=show_script_error,
+    )
+
+
+def run_server(settings: Settings, *, mode: str = "headless", parent_pid: int | None = None) -> None:
+    """Serve the app until stopped. Raises AppError subclasses for problems found at start."""
+    if settings.host not in LOOPBACK_HOSTS:
+        raise ConfigError(
+            f"host {settings.host!r} is not a loopback address; robustapp serves only this "
+            "computer until a server mode with login exists (use 127.0.0.1)"
+        )
+    paths = settings.paths.ensure()
+    lock = instance.acquire_server_lock(paths)
+    try:
+        bootstrap.start(settings)  # open + migrate now, so errors surface before serving
+        token = os.environ.pop(instance.TOKEN_ENV, "") or instance.new_token()
+        app = build_app(settings, token=token, mode=mode, parent_pid=parent_pid)
+        app.run(config=streamlit_flags(settings))
+    finally:
+        bootstrap.stop()
+        instance.unpublish(paths, os.getpid())
+        lock.release()

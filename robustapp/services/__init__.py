@@ -1,0 +1,1 @@
+"""Use cases. No streamlit here: services take their collaborators as arguments."""

@@ -1,0 +1,81 @@
+"""Health checks and a status summary, the same whether asked by the CLI or over the API."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass, field
+
+from robustapp import __version__
+from robustapp.config import Paths
+from robustapp.storage import Database, latest_version, schema_version
+
+MIN_FREE_BYTES = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "checks": [asdict(c) for c in self.checks]}
+
+
+def check_disk(paths: Paths) -> Check:
+    free = shutil.disk_usage(paths.data_dir).free
+    return Check(
+        "disk", free >= MIN_FREE_BYTES, f"{free / 2**30:.1f} GiB free in {paths.data_dir}"
+    )
+
+
+def check_database(db: Database) -> Check:
+    try:
+        db.query_one("SELECT 1")
+        version = schema_version(db)
+    except Exception as exc:  # a health check reports every failure instead of raising
+        return Check("database", False, f"{db.path}: {exc}")
+    current = version == latest_version()
+    detail = f"schema {version}/{latest_version()}" + ("" if current else " (run `robustapp db migrate`)")
+    return Check("database", current, detail)
+
+
+def health(db: Database, paths: Paths) -> HealthReport:
+    return HealthReport([check_database(db), check_disk(paths)])
+
+
+def dir_size(path) -> int:
+    if not path.exists():
+        return 0
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def status(db: Database, paths: Paths) -> dict:
+    """A summary for `robustapp status` and the Home page."""
+    return {
+        "version": __version__,
+        "schema_version": schema_version(db),
+        "latest_schema_version": latest_version(),
+        "database": str(db.path),
+        "database_bytes": db.size_bytes(),
+        "paths": {
+            "data": str(paths.data_dir),
+            "cache": str(paths.cache_dir),
+            "logs": str(paths.log_dir),
+            "backups": str(paths.backup_dir),
+        },
+        "sizes": {
+            "cache_bytes": dir_size(paths.cache_dir),
+            "logs_bytes": dir_size(paths.log_dir),
+            "backups_bytes": dir_size(paths.backup_dir),
+        },
+    }

@@ -1,0 +1,244 @@
+"""The owner of the DuckDB file.
+
+    thread A ─┐                      ┌─ read():  its own thread-local cursor, no lock
+    thread B ─┼─ Database ───────────┤
+    thread C ─┘   (one per process)  └─ transaction(): the writer lock → BEGIN … COMMIT / ROLLBACK
+                                        idle checkpointer: CHECKPOINT once writes pause
+
+DuckDB lets one process open a file read-write and reports concurrent writes to the same
+rows as `TransactionException: … Conflict`, instead of waiting. So every write goes through
+one lock (conflicts cannot arise between our own writers), and `write()` retries the rare
+conflict with something outside that path. Automatic checkpoints are pushed far out and a
+background thread checkpoints when the database has been idle, so a CHECKPOINT never lands
+inside a user's commit.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from robustapp.errors import DatabaseBusyError, DatabaseOpenError
+from robustapp.logs import get_logger
+
+T = TypeVar("T")
+log = get_logger(__name__)
+
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.TransactionException) and "Conflict" in str(exc)
+
+
+def open_connection(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open `path`, translating DuckDB's errors into ones that say what to do."""
+    try:
+        return duckdb.connect(
+            str(path),
+            read_only=read_only,
+            config={
+                # Offline by design: never fetch extensions at run time.
+                "autoinstall_known_extensions": False,
+                "autoload_known_extensions": False,
+                # Checkpoints are ours to schedule (see IdleCheckpointer).
+                "checkpoint_threshold": "1GB",
+            },
+        )
+    except duckdb.IOException as exc:
+        message = str(exc)
+        holder = _LOCK_HOLDER.search(message)
+        if holder:
+            raise DatabaseBusyError(
+                f"database {path} is in use by another process (PID {holder['pid']}); "
+                "stop the running app or use the command through it"
+            ) from None
+        if "not a valid DuckDB database" in message:
+            raise DatabaseOpenError(
+                f"{path} is not a DuckDB database (it was left untouched); "
+                "move it away or restore a backup"
+            ) from None
+        raise DatabaseOpenError(f"cannot open database {path}: {message}") from None
+    except duckdb.Error as exc:
+        raise DatabaseOpenError(f"cannot open database {path}: {exc}") from None
+
+
+class Database:
+    """One process's handle on the DuckDB file: reads, the single write path, checkpoints."""
+
+    def __init__(self, path: Path, *, checkpoint_idle_seconds: float = 5.0) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = open_connection(path)
+        self._writer = threading.RLock()
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
+        self._last_write = time.monotonic()
+        self._dirty = False
+        self._closed = False
+        self._checkpointer = IdleCheckpointer(self, checkpoint_idle_seconds)
+        self._checkpointer.start()
+
+    # -- reads -------------------------------------------------------------------------
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's own cursor (DuckDB connections are not shared between threads)."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            if self._closed:
+                raise DatabaseOpenError(f"database {self.path} is closed")
+            cursor = self._conn.cursor()
+            self._local.cursor = cursor
+            with self._cursors_lock:
+                self._cursors.append(cursor)
+        return cursor
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
+        """Run a read and return every row."""
+        return self.cursor().execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple | None:
+        return self.cursor().execute(sql, params).fetchone()
+
+    # -- the write path ----------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Hold the writer lock for one transaction: commit on success, roll back on error.
+
+        Nested use in the same thread joins the outer transaction.
+        """
+        depth = getattr(self._local, "depth", 0)
+        cursor = self.cursor()
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield cursor
+            finally:
+                self._local.depth = depth
+            return
+        with self._writer:
+            self._local.depth = 1
+            cursor.execute("BEGIN TRANSACTION")
+            try:
+                yield cursor
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    _rollback_quietly(cursor)
+                    raise
+                self._dirty = True
+            finally:
+                self._local.depth = 0
+                self._last_write = time.monotonic()
+
+    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run `fn(cursor)` in one transaction, retrying a write-write conflict."""
+
+        @retry(
+            retry=retry_if_exception(_is_conflict),
+            stop=stop_after_attempt(8),
+            wait=wait_random_exponential(multiplier=0.002, max=0.1),
+            reraise=True,
+        )
+        def attempt() -> T:
+            with self.transaction() as cursor:
+                return fn(cursor)
+
+        return attempt()
+
+    # -- maintenance -------------------------------------------------------------------
+
+    def checkpoint(self) -> None:
+        """Write the WAL into the database file now."""
+        with self._writer:
+            self.cursor().execute("CHECKPOINT")
+            self._dirty = False
+
+    def checkpoint_if_idle(self, idle_seconds: float) -> bool:
+        """Checkpoint when there are unflushed writes and none for `idle_seconds`."""
+        if not self._dirty or time.monotonic() - self._last_write < idle_seconds:
+            return False
+        if not self._writer.acquire(blocking=False):
+            return False
+        try:
+            self.cursor().execute("CHECKPOINT")
+            self._dirty = False
+            return True
+        except duckdb.TransactionException:
+            return False  # a reader's transaction is open; try again on the next tick
+        finally:
+            self._writer.release()
+
+    def size_bytes(self) -> int:
+        wal = self.path.with_name(self.path.name + ".wal")
+        return sum(p.stat().st_size for p in (self.path, wal) if p.exists())
+
+    def close(self) -> None:
+        """Final checkpoint, then release the file."""
+        if self._closed:
+            return
+        self._checkpointer.stop()
+        with self._writer:
+            try:
+                self._conn.execute("CHECKPOINT")
+            except duckdb.Error as exc:
+                log.warning("final checkpoint failed", error=str(exc))
+            self._closed = True
+            with self._cursors_lock:
+                for cursor in self._cursors:
+                    cursor.close()
+                self._cursors.clear()
+            self._conn.close()
+        log.info("database closed", path=str(self.path))
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _rollback_quietly(cursor: duckdb.DuckDBPyConnection) -> None:
+    """Roll back after a failed COMMIT; DuckDB may already have ended the transaction."""
+    try:
+        cursor.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass
+
+
+class IdleCheckpointer(threading.Thread):
+    """Checkpoints the database once writes have paused for a while."""
+
+    def __init__(self, database: Database, idle_seconds: float) -> None:
+        super().__init__(name="robustapp-checkpointer", daemon=True)
+        self._database = database
+        self._idle_seconds = idle_seconds
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        tick = min(1.0, self._idle_seconds / 2)
+        while not self._stopped.wait(tick):
+            try:
+                if self._database.checkpoint_if_idle(self._idle_seconds):
+                    log.debug("idle checkpoint done")
+            except duckdb.Error as exc:
+                log.warning("idle checkpoint failed", error=str(exc))
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout=5)

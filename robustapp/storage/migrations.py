@@ -1,0 +1,138 @@
+"""Numbered schema migrations, each applied in one transaction together with its record.
+
+A migration is a function `mNNN_name(cursor)`; MIGRATIONS lists them in order. The
+`schema_migrations` table records what has been applied. A database whose schema is newer
+than the last migration this code knows refuses to open (an older app must not write to it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+from robustapp.errors import MigrationError, SchemaTooNewError
+from robustapp.logs import get_logger
+from robustapp.storage.database import Database
+
+log = get_logger(__name__)
+
+Cursor = duckdb.DuckDBPyConnection
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[Cursor], None]
+
+
+def m001_app_meta(cursor: Cursor) -> None:
+    cursor.execute(
+        """
+        CREATE TABLE app_meta (
+            key VARCHAR PRIMARY KEY,
+            value VARCHAR NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )
+        """
+    )
+    cursor.execute("INSERT INTO app_meta (key, value) VALUES ('created_at', CAST(now() AS VARCHAR))")
+
+
+def m002_user_settings(cursor: Cursor) -> None:
+    cursor.execute(
+        """
+        CREATE TABLE user_settings (
+            owner VARCHAR NOT NULL,
+            key VARCHAR NOT NULL,
+            value JSON NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            PRIMARY KEY (owner, key)
+        )
+        """
+    )
+
+
+def m003_demo_items(cursor: Cursor) -> None:
+    cursor.execute(
+        """
+        CREATE TABLE demo_items (
+            id INTEGER PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            category VARCHAR NOT NULL,
+            value DOUBLE NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = tuple(
+    Migration(int(fn.__name__[1:4]), fn.__name__, fn)
+    for fn in (m001_app_meta, m002_user_settings, m003_demo_items)
+)
+
+
+def latest_version() -> int:
+    return MIGRATIONS[-1].version if MIGRATIONS else 0
+
+
+def _ensure_table(cursor: Cursor) -> None:
+    cursor.execute(
+        """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            applied_at TIMESTAMPTZ NOT NULL
+        )
+        """
+    )
+
+
+def schema_version(db: Database) -> int:
+    """The highest applied migration (0 for a new database)."""
+    exists = db.query_one(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    )
+    if not exists or not exists[0]:
+        return 0
+    row = db.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations")
+    return int(row[0]) if row else 0
+
+
+def pending(db: Database) -> list[Migration]:
+    current = check_not_too_new(db)
+    return [m for m in MIGRATIONS if m.version > current]
+
+
+def check_not_too_new(db: Database) -> int:
+    current = schema_version(db)
+    if current > latest_version():
+        raise SchemaTooNewError(
+            f"database {db.path} has schema version {current}, newer than this robustapp knows "
+            f"({latest_version()}); install a newer robustapp or restore an older backup"
+        )
+    return current
+
+
+def migrate(db: Database) -> list[Migration]:
+    """Apply every pending migration; return the ones applied."""
+    with db.transaction() as cursor:
+        _ensure_table(cursor)
+    applied = []
+    for migration in pending(db):
+        try:
+            with db.transaction() as cursor:
+                migration.apply(cursor)
+                cursor.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    [migration.version, migration.name, datetime.now(UTC)],
+                )
+        except duckdb.Error as exc:
+            raise MigrationError(f"{migration.name} failed: {exc}") from exc
+        log.info("migration applied", version=migration.version, name=migration.name)
+        applied.append(migration)
+    return applied
