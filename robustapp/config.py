@@ -43,7 +43,6 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
-        env_file=os.environ.get(f"{ENV_PREFIX}ENV_FILE", ".env"),
         env_file_encoding="utf-8",
         extra="ignore",
         frozen=True,
@@ -91,7 +90,8 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read the settings; a bad value raises ConfigError naming the variable and the value."""
     try:
-        return Settings(**overrides)
+        env_file = os.environ.get(f"{ENV_PREFIX}ENV_FILE", ".env")
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
