@@ -1,19 +1,22 @@
 """Pages and the router: which page shows, with which params, mirrored in the URL.
 
-`navigate(page, params)` is safe in callbacks and in page code. The URL's query params
-(`?page=settings&…`) carry the route, so a reload or a deep link lands on the same page.
-An unknown page falls back to Home with a notice.
+    URL ?page=demo&item=3  ── Router.resolve() ──▶  Route(Demo, params={"item": "3"})
+    navigate("demo", {"item": "3"})  ──▶  the URL follows and the app reruns on that page
+
+The URL carries the route, so a reload or a deep link lands on the same page with the same
+params. An unknown page falls back to Home with a notice naming it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NoReturn
 
 import streamlit as st
 
 HOME = "home"
-_NOTICE_KEY = "_router_notice"
+PAGE_PARAM = "page"
 
 
 @dataclass(frozen=True)
@@ -24,28 +27,41 @@ class Page:
     render: Callable[..., None]
 
 
+@dataclass(frozen=True)
+class Route:
+    """The page to draw, its params, and a notice for the user (e.g. an unknown page)."""
+
+    page: Page
+    params: dict[str, str] = field(default_factory=dict)
+    notice: str | None = None
+
+
 class Router:
-    """Holds the registered pages and resolves the current route."""
+    """Holds the registered pages and resolves the URL into a route."""
 
-    def __init__(self, pages: list[Page]) -> None:
+    def __init__(self, pages: Sequence[Page]) -> None:
         self.pages: dict[str, Page] = {page.slug: page for page in pages}
+        if HOME not in self.pages:
+            raise ValueError(f"the router needs a {HOME!r} page; got {sorted(self.pages)}")
 
-    def current(self) -> tuple[Page, dict[str, str]]:
+    def resolve(self) -> Route:
         params = st.query_params.to_dict()
-        slug = params.pop("page", HOME)
+        slug = params.pop(PAGE_PARAM, HOME)
         page = self.pages.get(slug)
-        if page is None:
-            st.session_state[_NOTICE_KEY] = f"There is no page called {slug!r}; showing Home instead."
-            navigate(HOME)
-            page = self.pages[HOME]
-            params = {}
-        return page, params
+        if page is not None:
+            return Route(page, params)
+        st.query_params.from_dict({PAGE_PARAM: HOME})  # the URL names the page that is shown
+        return Route(self.pages[HOME], notice=f"There is no page called {slug!r}; showing Home instead.")
 
 
-def navigate(page: str, params: Mapping[str, str] | None = None) -> None:
-    """Switch to `page` with `params`; the URL follows."""
-    st.query_params.from_dict({"page": page, **(params or {})})
+def navigate(page: str, params: Mapping[str, str] | None = None) -> NoReturn:
+    """Show `page` with `params`, mirrored in the URL.
 
-
-def pop_notice() -> str | None:
-    return st.session_state.pop(_NOTICE_KEY, None)
+    Like `st.switch_page`, it ends the current callback or script run: from a callback or
+    from page code, the very next run draws the new page (one click, never two).
+    """
+    params = dict(params or {})
+    if PAGE_PARAM in params:
+        raise ValueError(f"params may not contain {PAGE_PARAM!r}; pass the page as the first argument")
+    st.query_params.from_dict({PAGE_PARAM: page, **params})
+    st.rerun()

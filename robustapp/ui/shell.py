@@ -1,39 +1,50 @@
-"""The app's one stable layout: sidebar navigation, a notice slot, the page in its own container."""
+"""The app's one stable layout: sidebar navigation, a notice slot, the page in its own container.
+
+    sidebar          │ notice_slot  notices, a failed callback's panel; always drawn, so what
+      nav_home       │              appears in it never moves or re-creates the page's widgets
+      nav_demo       │ page_main    the routed page, inside its error boundary
+      nav_settings   │
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import streamlit as st
 
 from robustapp import __version__, bootstrap
 from robustapp.logs import trace_context
-from robustapp.services import activity
 from robustapp.resources import asset
-from robustapp.ui.errors import error_boundary
-from robustapp.ui.pages import PAGES, PageContext
-from robustapp.ui.router import Router, navigate, pop_notice
+from robustapp.services import activity
+from robustapp.ui.errors import error_boundary, guarded, show_failed_callback
+from robustapp.ui.router import Page, Router, navigate
+from robustapp.ui.views import PAGES, PageContext
+
+_ICON = asset("icon.png")
 
 
-def main() -> None:
-    icon = asset("icon.png")
+def main(pages: Sequence[Page] = PAGES) -> None:
+    """Draw one run of the app."""
     st.set_page_config(
         page_title="robustapp",
-        page_icon=str(icon) if icon else None,
+        page_icon=str(_ICON) if _ICON else None,
         layout="wide",
         initial_sidebar_state="expanded",
     )
     services = bootstrap.services()
-    router = Router(PAGES)
-    page, params = router.current()
-    with trace_context(page=page.slug) as trace_id:
-        _sidebar(router, page.slug)
-        notice_slot = st.container(key="notice_slot")
-        notice = pop_notice()
-        if notice:
-            notice_slot.info(notice, icon=":material/info:")
+    router = Router(pages)
+    route = router.resolve()
+    with trace_context(page=route.page.slug) as trace_id:
+        _sidebar(router, route.page.slug)
+        debug = services.settings.debug
+        with st.container(key="notice_slot"):  # always drawn: a notice never shifts the page's elements
+            if route.notice:
+                st.info(route.notice, icon=":material/info:")
+            show_failed_callback(show_details=debug)
         with st.container(key="page_main"):
-            with error_boundary(page.slug, trace_id, show_details=services.settings.debug):
-                page.render(PageContext(services=services, params=params))
-    activity.record_script_run(page.slug)
+            with error_boundary(route.page.slug, trace_id, show_details=debug):
+                route.page.render(PageContext(services=services, params=route.params))
+    activity.record_script_run(route.page.slug)
 
 
 def _sidebar(router: Router, current: str) -> None:
@@ -46,7 +57,7 @@ def _sidebar(router: Router, current: str) -> None:
                 icon=page.icon,
                 type="primary" if page.slug == current else "tertiary",
                 width="stretch",
-                on_click=navigate,
+                on_click=guarded(navigate),
                 args=(page.slug,),
             )
         st.caption(f"v{__version__}")

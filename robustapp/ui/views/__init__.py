@@ -1,4 +1,9 @@
-"""The registered pages, in sidebar order."""
+"""The registered pages, in sidebar order.
+
+Not named `pages/`: a `pages/` folder beside `ui/app.py` switches Streamlit into its own
+multipage mode, where a URL path such as `/settings` runs `pages/settings.py` as a script
+(a blank page, outside the router and its error boundary).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ class PageContext:
 
 
 def _pages() -> list[Page]:
-    from robustapp.ui.pages import demo, home, settings
+    from robustapp.ui.views import demo, home, settings  # they import PageContext from here
 
     return [
         Page("home", "Home", ":material/home:", home.render),

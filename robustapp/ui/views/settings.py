@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from robustapp.services.settings_view import effective_settings
 
+if TYPE_CHECKING:
+    from robustapp.ui.views import PageContext
 
-def render(ctx) -> None:
+
+def render(ctx: PageContext) -> None:
     st.title("Settings")
     st.caption("Set these with ROBUSTAPP_* environment variables or a .env file (see .env.example).")
     rows = [{"setting": k, "value": v} for k, v in effective_settings(ctx.services.settings).items()]
@@ -23,4 +28,5 @@ def render(ctx) -> None:
         ],
         hide_index=True,
         width="stretch",
+        key="settings_paths",
     )
