@@ -32,8 +32,8 @@ _current: Services | None = None
 _lock = threading.Lock()
 
 
-def build(settings: Settings | None = None) -> Services:
-    """Create dirs, configure logging, open and migrate the database."""
+def build(settings: Settings | None = None, *, migrate_schema: bool = True) -> Services:
+    """Create dirs, configure logging, open the database and (unless told not to) migrate it."""
     settings = settings or load_settings()
     paths = settings.paths.ensure()
     configure_logging(
@@ -41,7 +41,8 @@ def build(settings: Settings | None = None) -> Services:
     )
     db = Database(paths.db_path, checkpoint_idle_seconds=settings.checkpoint_idle_seconds)
     try:
-        migrate(db)
+        if migrate_schema:
+            migrate(db)
     except BaseException:
         db.close()
         raise

@@ -53,15 +53,23 @@ def _running(settings: Settings) -> RunningApp | None:
 
 
 @contextmanager
-def _offline_services(settings: Settings) -> Iterator[Services]:
+def _offline_services(settings: Settings, *, migrate_schema: bool = True) -> Iterator[Services]:
     """Open the database directly; only valid while no app is running."""
     from robustapp import bootstrap
 
-    services = bootstrap.build(settings)
+    services = bootstrap.build(settings, migrate_schema=migrate_schema)
     try:
         yield services
     finally:
         services.close()
+
+
+def _log_to_file(settings: Settings) -> None:
+    """Create the dirs and send log lines to the log file (never into the command's output)."""
+    from robustapp.logs import configure_logging
+
+    settings.paths.ensure()
+    configure_logging(settings.paths.log_file, level=settings.log_level.value)
 
 
 def _echo_json(data: Any) -> None:
@@ -148,7 +156,7 @@ def status(as_json: JsonOption = False) -> None:
         if not settings.paths.db_path.exists():
             info = {"running": False, "database": str(settings.paths.db_path), "initialised": False}
         else:
-            with _offline_services(settings) as services:
+            with _offline_services(settings, migrate_schema=False) as services:
                 from robustapp.services.health import status as describe
 
                 info = {"running": False, **describe(services.db, services.paths)}
@@ -181,10 +189,10 @@ def health(as_json: JsonOption = False) -> None:
         report = ControlClient(running).get("/api/health")
         source = f"running app (PID {running.pid})"
     else:
-        with _offline_services(settings) as services:
-            from robustapp.services.health import health as check
+        from robustapp.services.health import file_health
 
-            report = check(services.db, services.paths).to_dict()
+        _log_to_file(settings)
+        report = file_health(settings.paths).to_dict()
         source = "database file"
     if as_json:
         _echo_json(report)
@@ -243,11 +251,9 @@ def db_migrate() -> None:
             f"schema {info['schema_version']}/{info['latest_schema_version']}"
         )
         return
-    from robustapp.logs import configure_logging
     from robustapp.storage import Database, migrate, schema_version
 
-    settings.paths.ensure()
-    configure_logging(settings.paths.log_file, level=settings.log_level.value)
+    _log_to_file(settings)
     with Database(settings.paths.db_path) as db:
         applied = migrate(db)
         for migration in applied:
@@ -272,6 +278,7 @@ def db_status(as_json: JsonOption = False) -> None:
         from robustapp.storage import Database, schema_version
         from robustapp.storage.migrations import check_not_too_new
 
+        _log_to_file(settings)
         with Database(settings.paths.db_path) as db:
             check_not_too_new(db)
             version = schema_version(db)

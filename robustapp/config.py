@@ -26,12 +26,21 @@ ENV_PREFIX = "ROBUSTAPP_"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-class Env(StrEnum):
+class _CaseInsensitiveEnum(StrEnum):
+    @classmethod
+    def _missing_(cls, value: object) -> _CaseInsensitiveEnum | None:
+        # Here, not in a "before" validator, so an error still quotes what the user typed.
+        if isinstance(value, str):
+            return next((m for m in cls if m.value.casefold() == value.casefold()), None)
+        return None
+
+
+class Env(_CaseInsensitiveEnum):
     DEV = "dev"
     PROD = "prod"
 
 
-class LogLevel(StrEnum):
+class LogLevel(_CaseInsensitiveEnum):
     DEBUG = "DEBUG"
     INFO = "INFO"
     WARNING = "WARNING"
@@ -62,11 +71,6 @@ class Settings(BaseSettings):
     bcrypt_rounds: Annotated[int, Field(ge=4, le=31)] = 12
     start_timeout: Annotated[float, Field(gt=0)] = 60.0
     checkpoint_idle_seconds: Annotated[float, Field(gt=0)] = 5.0
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _upper_log_level(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
 
     @field_validator("home", mode="before")
     @classmethod

@@ -5,6 +5,7 @@
     ├── StorageError
     │   ├── DatabaseOpenError  the database file cannot be opened (not DuckDB, locked, unreadable)
     │   ├── DatabaseBusyError  another process owns the database file
+    │   ├── TransactionAbortedError  a statement or nested block failed; nothing was committed
     │   ├── MigrationError     a migration failed; the database is left at the previous version
     │   └── SchemaTooNewError  the database was written by a newer robustapp
     ├── ServerError
@@ -35,6 +36,10 @@ class DatabaseOpenError(StorageError):
 
 class DatabaseBusyError(StorageError):
     """Another process holds the database file open."""
+
+
+class TransactionAbortedError(StorageError):
+    """A transaction could not commit because a statement or a nested block in it failed."""
 
 
 class MigrationError(StorageError):

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from http.cookies import SimpleCookie
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 COOKIE_NAME = "robustapp_session"
@@ -28,7 +28,12 @@ _FORBIDDEN_PAGE = (
 
 
 def _headers(scope: Scope) -> dict[str, str]:
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    headers: dict[str, str] = {}
+    for raw_key, raw_value in scope.get("headers", []):
+        key, value = raw_key.decode("latin-1").lower(), raw_value.decode("latin-1")
+        # A client may split its cookies over several Cookie headers.
+        headers[key] = f"{headers[key]}; {value}" if key == "cookie" and key in headers else value
+    return headers
 
 
 def _is_loopback(scope: Scope) -> bool:
@@ -63,8 +68,10 @@ class AccessGate:
         if path.startswith("/api/"):
             await self._gate_api(scope, receive, send, headers)
             return
-        cookie = SimpleCookie(headers.get("cookie", ""))
-        if COOKIE_NAME in cookie and self._matches(cookie[COOKIE_NAME].value):
+        # Lenient parsing: browsers send every localhost cookie (any port) here, and one
+        # malformed cookie from another local app must not hide ours (SimpleCookie would).
+        cookies = cookie_parser(headers.get("cookie", ""))
+        if self._matches(cookies.get(COOKIE_NAME)):
             await self.app(scope, receive, send)
             return
         if scope["type"] == "http":
@@ -88,7 +95,9 @@ class AccessGate:
         await self.app(scope, receive, send)
 
     async def _admit(self, scope: Scope, send: Send, query: list[tuple[str, str]]) -> None:
-        location = scope.get("root_path", "") + scope.get("path", "/")
+        path = scope.get("root_path", "") + scope.get("path", "/")
+        # Percent-encode (header bytes are latin-1) and keep it on this host: "//x" is another site.
+        location = "/" + quote(path, safe="/:@!$&'()*+,;=-._~").lstrip("/")
         if query:
             location += "?" + urlencode(query)
         cookie = f"{COOKIE_NAME}={self._token}; Path=/; HttpOnly; SameSite=Strict"

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 from robustapp import __version__
 from robustapp.config import Paths
+from robustapp.errors import StorageError
 from robustapp.storage import Database, latest_version, schema_version
 
 MIN_FREE_BYTES = 200 * 1024 * 1024
@@ -32,10 +33,11 @@ class HealthReport:
 
 
 def check_disk(paths: Paths) -> Check:
-    free = shutil.disk_usage(paths.data_dir).free
-    return Check(
-        "disk", free >= MIN_FREE_BYTES, f"{free / 2**30:.1f} GiB free in {paths.data_dir}"
-    )
+    where = paths.data_dir
+    while not where.exists() and where != where.parent:  # before `init`: the disk it will be on
+        where = where.parent
+    free = shutil.disk_usage(where).free
+    return Check("disk", free >= MIN_FREE_BYTES, f"{free / 2**30:.1f} GiB free in {where}")
 
 
 def check_database(db: Database) -> Check:
@@ -44,13 +46,28 @@ def check_database(db: Database) -> Check:
         version = schema_version(db)
     except Exception as exc:  # a health check reports every failure instead of raising
         return Check("database", False, f"{db.path}: {exc}")
-    current = version == latest_version()
-    detail = f"schema {version}/{latest_version()}" + ("" if current else " (run `robustapp db migrate`)")
-    return Check("database", current, detail)
+    latest = latest_version()
+    if version > latest:
+        return Check("database", False, f"schema {version}/{latest}: written by a newer robustapp")
+    detail = f"schema {version}/{latest}" + ("" if version == latest else " (run `robustapp db migrate`)")
+    return Check("database", version == latest, detail)
 
 
 def health(db: Database, paths: Paths) -> HealthReport:
     return HealthReport([check_database(db), check_disk(paths)])
+
+
+def file_health(paths: Paths) -> HealthReport:
+    """Health of a stopped app: the database file as it is (never created or migrated) and the disk."""
+    if not paths.db_path.exists():
+        database = Check("database", False, f"{paths.db_path} does not exist (run `robustapp init`)")
+    else:
+        try:
+            with Database(paths.db_path) as db:
+                database = check_database(db)
+        except StorageError as exc:
+            database = Check("database", False, f"{type(exc).__name__}: {exc}")
+    return HealthReport([database, check_disk(paths)])
 
 
 def dir_size(path) -> int:

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import duckdb
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from robustapp.errors import DatabaseBusyError, DatabaseOpenError
+from robustapp.errors import DatabaseBusyError, DatabaseOpenError, TransactionAbortedError
 from robustapp.logs import get_logger
 
 T = TypeVar("T")
@@ -92,10 +92,10 @@ class Database:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's own cursor (DuckDB connections are not shared between threads)."""
+        if self._closed:
+            raise DatabaseOpenError(f"database {self.path} is closed")
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
-            if self._closed:
-                raise DatabaseOpenError(f"database {self.path} is closed")
             cursor = self._conn.cursor()
             self._local.cursor = cursor
             with self._cursors_lock:
@@ -115,7 +115,10 @@ class Database:
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Hold the writer lock for one transaction: commit on success, roll back on error.
 
-        Nested use in the same thread joins the outer transaction.
+        Nested use in the same thread joins the outer transaction; if a nested block raises,
+        the whole transaction is rolled back even when the outer block catches the error.
+        A failed statement whose error was caught also rolls everything back (DuckDB would
+        otherwise answer COMMIT with success and keep nothing): TransactionAbortedError.
         """
         depth = getattr(self._local, "depth", 0)
         cursor = self.cursor()
@@ -123,16 +126,21 @@ class Database:
             self._local.depth = depth + 1
             try:
                 yield cursor
+            except BaseException:
+                self._local.failed_inside = True
+                raise
             finally:
                 self._local.depth = depth
             return
         with self._writer:
-            self._local.depth = 1
             cursor.execute("BEGIN TRANSACTION")
+            self._local.depth = 1
+            self._local.failed_inside = False
             try:
                 yield cursor
+                self._check_can_commit(cursor)
             except BaseException:
-                cursor.execute("ROLLBACK")
+                _rollback_quietly(cursor)
                 raise
             else:
                 try:
@@ -144,6 +152,19 @@ class Database:
             finally:
                 self._local.depth = 0
                 self._last_write = time.monotonic()
+
+    def _check_can_commit(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        if self._local.failed_inside:
+            raise TransactionAbortedError(
+                f"a nested transaction on {self.path} failed; the whole transaction was rolled back"
+            )
+        try:
+            cursor.execute("SELECT 1")  # DuckDB: raises only when the transaction is aborted
+        except duckdb.TransactionException as exc:
+            raise TransactionAbortedError(
+                f"a statement failed inside a transaction on {self.path} and its error was caught; "
+                f"nothing was committed ({exc})"
+            ) from None
 
     def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run `fn(cursor)` in one transaction, retrying a write-write conflict."""
@@ -213,11 +234,11 @@ class Database:
 
 
 def _rollback_quietly(cursor: duckdb.DuckDBPyConnection) -> None:
-    """Roll back after a failed COMMIT; DuckDB may already have ended the transaction."""
+    """Roll back without hiding the error that caused it; DuckDB may already have ended the transaction."""
     try:
         cursor.execute("ROLLBACK")
-    except duckdb.TransactionException:
-        pass
+    except duckdb.Error as exc:
+        log.warning("rollback failed", error=str(exc))
 
 
 class IdleCheckpointer(threading.Thread):

@@ -123,7 +123,8 @@ def migrate(db: Database) -> list[Migration]:
     with db.transaction() as cursor:
         _ensure_table(cursor)
     applied = []
-    for migration in pending(db):
+    current = check_not_too_new(db)
+    for migration in [m for m in MIGRATIONS if m.version > current]:
         try:
             with db.transaction() as cursor:
                 migration.apply(cursor)
@@ -131,8 +132,12 @@ def migrate(db: Database) -> list[Migration]:
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     [migration.version, migration.name, datetime.now(UTC)],
                 )
-        except duckdb.Error as exc:
-            raise MigrationError(f"{migration.name} failed: {exc}") from exc
+        except Exception as exc:  # SQL or Python: either way the database stays as it was
+            raise MigrationError(
+                f"{migration.name} failed: {type(exc).__name__}: {exc}; "
+                f"the database was left at schema version {current}"
+            ) from exc
         log.info("migration applied", version=migration.version, name=migration.name)
         applied.append(migration)
+        current = migration.version
     return applied

@@ -1,0 +1,219 @@
+"""Commands while the app runs: they go through its control API, never to the locked DuckDB file.
+
+One real server (`python -m robustapp run --headless`) serves the whole module; it is stopped through
+POST /api/shutdown at the end, and what the commands did is then checked in the database file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from robustapp import cli
+from robustapp.config import Paths
+from robustapp.errors import AlreadyRunningError, AppError, DatabaseBusyError
+from robustapp.storage import MIGRATIONS, Database
+from tests.integration.helpers import robustapp
+
+READY = re.compile(r"^robustapp is running\. Open: (?P<url>http://127\.0\.0\.1:\d+)/\?token=(?P<token>\S+)$")
+LATEST = MIGRATIONS[-1].version
+DUCKDB_LOCK_ERROR = re.compile(r"Could not set lock|Conflicting lock|IO Error|DatabaseBusyError")
+
+
+@dataclass
+class RunningServer:
+    proc: subprocess.Popen[str]
+    home: Path
+    url: str
+    token: str
+    env: dict[str, str]
+    seeded: int = 0
+
+    @property
+    def paths(self) -> Paths:
+        return Paths.for_home(self.home)
+
+
+def _first_line(proc: subprocess.Popen[str], timeout: float) -> str:
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    reader.join(timeout)
+    return lines[0].strip() if lines else ""
+
+
+def _shutdown(server: RunningServer) -> None:
+    token = server.paths.token_file.read_text(encoding="utf-8").strip()
+    request = urllib.request.Request(
+        server.url + "/api/shutdown", method="POST", data=b"", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 202
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    home = tmp_path_factory.mktemp("running-home")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROBUSTAPP_")}
+    env.update(ROBUSTAPP_HOME=str(home), ROBUSTAPP_ENV_FILE=str(home / "no-such.env"))
+    with open(home / "server.stderr", "w", encoding="utf-8") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "robustapp", "run", "--headless"],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+    try:
+        line = _first_line(proc, timeout=60)
+        ready = READY.match(line)
+        assert ready, f"server did not start: {line!r}\n{(home / 'server.stderr').read_text(encoding='utf-8')}"
+        running = RunningServer(proc, home, ready["url"], ready["token"], env)
+        yield running
+
+        _shutdown(running)
+        assert proc.wait(timeout=30) == 0
+        assert not running.paths.runtime_file.exists()
+        assert not running.paths.token_file.exists()
+        with Database(running.paths.db_path) as db:  # released by the server, and nothing lost
+            assert db.query_one("SELECT count(*) FROM demo_items") == (running.seeded,)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        assert proc.stdout is not None
+        proc.stdout.close()
+
+
+@pytest.fixture
+def at_server(server: RunningServer, monkeypatch: pytest.MonkeyPatch) -> RunningServer:
+    """Point this test's commands at the running server's data home."""
+    monkeypatch.setenv("ROBUSTAPP_HOME", str(server.home))
+    return server
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli.app, list(args))
+
+
+def test_status_reports_the_running_app(at_server: RunningServer) -> None:
+    result = invoke("status")
+
+    assert result.exit_code == 0, result.output
+    assert f"running: yes (PID {at_server.proc.pid}, headless) at {at_server.url}" in result.stdout
+    assert f"schema_version: {LATEST}" in result.stdout
+    assert not DUCKDB_LOCK_ERROR.search(result.output)
+
+
+def test_status_json_comes_from_the_control_api(at_server: RunningServer) -> None:
+    info = json.loads(invoke("status", "--json").stdout)
+
+    assert info["running"] is True
+    assert info["pid"] == at_server.proc.pid
+    assert info["url"] == at_server.url
+    assert info["schema_version"] == LATEST
+
+
+def test_health_asks_the_running_app(at_server: RunningServer) -> None:
+    result = invoke("health")
+
+    assert result.exit_code == 0, result.output
+    assert f"checked: running app (PID {at_server.proc.pid})" in result.stdout
+    assert f"ok   database: schema {LATEST}/{LATEST}" in result.stdout
+
+
+def test_db_status_asks_the_running_app(at_server: RunningServer) -> None:
+    result = invoke("db", "status")
+
+    assert result.exit_code == 0, result.output
+    assert f"schema version: {LATEST}" in result.stdout
+    assert all(f"applied  {m.name}" in result.stdout for m in MIGRATIONS)
+    assert not DUCKDB_LOCK_ERROR.search(result.output)
+
+
+def test_db_migrate_reports_that_the_running_app_migrated(at_server: RunningServer) -> None:
+    result = invoke("db", "migrate")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"the running app (PID {at_server.proc.pid}) migrated the database when it started: "
+        f"schema {LATEST}/{LATEST}\n"
+    )
+
+
+def test_db_seed_goes_through_the_running_app(at_server: RunningServer) -> None:
+    result = invoke("db", "seed", "--rows", "7")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "added 7 demo rows\n"
+    at_server.seeded += 7  # checked in the file once the server has stopped
+
+
+def test_init_leaves_a_running_app_alone(at_server: RunningServer) -> None:
+    result = invoke("init")
+
+    assert result.exit_code == 0
+    assert f"robustapp is running (PID {at_server.proc.pid})" in result.stdout
+
+
+def test_clean_all_refuses_while_the_app_runs(at_server: RunningServer) -> None:
+    result = invoke("clean", "--all", "--yes")
+
+    assert isinstance(result.exception, AppError)
+    assert "the app is running" in str(result.exception)
+    assert at_server.paths.db_path.exists()
+
+
+def test_the_database_file_belongs_to_the_server_alone(at_server: RunningServer) -> None:
+    with pytest.raises(DatabaseBusyError, match=f"PID {at_server.proc.pid}"):
+        Database(at_server.paths.db_path)
+
+
+def test_a_second_server_for_the_same_home_exits_1(at_server: RunningServer) -> None:
+    result = robustapp("run", "--headless", env=at_server.env)
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        f"{AlreadyRunningError.__name__}: robustapp is already running at {at_server.url} (PID {at_server.proc.pid})"
+    )
+    assert "Traceback" not in result.stderr
+    assert at_server.proc.poll() is None  # the first one keeps serving
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str]]:
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003 - stdlib signature
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, headers=headers or {}), timeout=10) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return exc.code, dict(exc.headers)
+
+
+def test_the_served_app_is_behind_the_access_gate(server: RunningServer) -> None:
+    assert _get(server.url + "/_stcore/health")[0] == 200
+    assert _get(server.url + "/")[0] == 403
+    assert _get(server.url + "/api/status")[0] == 401
+
+    status, headers = _get(f"{server.url}/?token={server.token}")
+    assert status == 303
+    assert headers["location"] == "/"
+    cookie = headers["set-cookie"].split(";")[0]
+    assert _get(server.url + "/", headers={"Cookie": cookie})[0] == 200

@@ -1,0 +1,250 @@
+"""The Database owner against real DuckDB files: transactions, the write path, checkpoints, open errors."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from robustapp.errors import DatabaseBusyError, DatabaseOpenError, TransactionAbortedError
+from robustapp.storage import Database
+from tests.integration.helpers import count_rows_in_another_process, process_holding, wait_until
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(tmp_path / "test.duckdb")
+    with database.transaction() as cursor:
+        cursor.execute("CREATE TABLE kv (k INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
+    yield database
+    database.close()
+
+
+def _rows(db: Database) -> list[tuple[int, int]]:
+    return db.query("SELECT k, v FROM kv ORDER BY k")
+
+
+def _rows_seen_by_another_thread(db: Database) -> list[tuple[int, int]]:
+    seen: list[tuple[int, int]] = []
+    reader = threading.Thread(target=lambda: seen.extend(_rows(db)))
+    reader.start()
+    reader.join()
+    return seen
+
+
+def test_a_transaction_commits_when_its_block_ends(db: Database) -> None:
+    with db.transaction() as cursor:
+        cursor.execute("INSERT INTO kv VALUES (1, 10), (2, 20)")
+
+    assert _rows_seen_by_another_thread(db) == [(1, 10), (2, 20)]
+
+
+def test_a_committed_transaction_survives_reopening(tmp_path: Path, db: Database) -> None:
+    with db.transaction() as cursor:
+        cursor.execute("INSERT INTO kv VALUES (1, 10)")
+    db.close()
+
+    with Database(tmp_path / "test.duckdb") as reopened:
+        assert _rows(reopened) == [(1, 10)]
+
+
+def test_a_transaction_that_raises_rolls_everything_back(db: Database) -> None:
+    boom = RuntimeError("boom")
+
+    with pytest.raises(RuntimeError) as caught:
+        with db.transaction() as cursor:
+            cursor.execute("INSERT INTO kv VALUES (1, 10)")
+            cursor.execute("UPDATE kv SET v = 11 WHERE k = 1")
+            raise boom
+
+    assert caught.value is boom
+    assert _rows(db) == []
+
+
+def test_a_failed_statement_whose_error_was_caught_commits_nothing(db: Database) -> None:
+    with db.transaction() as cursor:
+        cursor.execute("INSERT INTO kv VALUES (1, 10)")
+
+    with pytest.raises(TransactionAbortedError, match="nothing was committed"):
+        with db.transaction() as cursor:
+            cursor.execute("INSERT INTO kv VALUES (2, 20)")
+            try:
+                cursor.execute("INSERT INTO kv VALUES (1, 99)")  # duplicate key
+            except duckdb.ConstraintException:
+                pass
+
+    assert _rows(db) == [(1, 10)]
+
+
+def test_nested_transactions_join_the_outer_one(db: Database) -> None:
+    with db.transaction() as outer:
+        outer.execute("INSERT INTO kv VALUES (1, 10)")
+        with db.transaction() as inner:
+            inner.execute("INSERT INTO kv VALUES (2, 20)")
+        assert _rows_seen_by_another_thread(db) == []  # not committed until the outer block ends
+
+    assert _rows(db) == [(1, 10), (2, 20)]
+
+
+def test_an_error_in_the_outer_block_rolls_back_the_nested_work(db: Database) -> None:
+    with pytest.raises(ValueError):
+        with db.transaction() as outer:
+            outer.execute("INSERT INTO kv VALUES (1, 10)")
+            with db.transaction() as inner:
+                inner.execute("INSERT INTO kv VALUES (2, 20)")
+            raise ValueError("late failure")
+
+    assert _rows(db) == []
+
+
+def test_a_failed_nested_block_rolls_back_the_whole_transaction_even_if_caught(db: Database) -> None:
+    with pytest.raises(TransactionAbortedError, match="nested"):
+        with db.transaction() as outer:
+            outer.execute("INSERT INTO kv VALUES (1, 10)")
+            try:
+                with db.transaction() as inner:
+                    inner.execute("INSERT INTO kv VALUES (2, 20)")
+                    raise ValueError("half-done")
+            except ValueError:
+                pass
+
+    assert _rows(db) == []
+    db.write(lambda cursor: cursor.execute("INSERT INTO kv VALUES (3, 30)"))
+    assert _rows(db) == [(3, 30)]
+
+
+def test_a_failed_begin_does_not_leave_the_thread_inside_a_transaction(db: Database) -> None:
+    cursor = db.cursor()
+    cursor.execute("BEGIN TRANSACTION")  # e.g. a reader that left its own transaction open
+    with pytest.raises(duckdb.TransactionException):
+        with db.transaction():
+            pass
+    cursor.execute("ROLLBACK")
+
+    with pytest.raises(RuntimeError):
+        with db.transaction() as tx:
+            tx.execute("INSERT INTO kv VALUES (1, 10)")
+            raise RuntimeError("must roll back")
+
+    assert _rows(db) == []
+
+
+def test_write_returns_what_the_function_returns(db: Database) -> None:
+    def insert(cursor: duckdb.DuckDBPyConnection) -> int:
+        cursor.execute("INSERT INTO kv VALUES (7, 70)")
+        return 7
+
+    assert db.write(insert) == 7
+    assert _rows(db) == [(7, 70)]
+
+
+def test_concurrent_upserts_never_fail_and_add_up(db: Database) -> None:
+    threads, upserts, keys = 10, 200, 20
+    errors: list[BaseException] = []
+    upsert = "INSERT INTO kv VALUES (?, 1) ON CONFLICT (k) DO UPDATE SET v = kv.v + 1"
+
+    def work(worker: int) -> None:
+        try:
+            for i in range(upserts):
+                key = (worker + i) % keys
+                if worker % 2:  # half through write(), half through transaction()
+                    db.write(lambda cursor, key=key: cursor.execute(upsert, [key]))
+                else:
+                    with db.transaction() as cursor:
+                        cursor.execute(upsert, [key])
+        except BaseException as exc:  # collected, then asserted below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert errors == []
+    assert _rows(db) == [(key, threads * upserts // keys) for key in range(keys)]
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _wal_size(path: Path) -> int:
+    wal = _wal(path)
+    return wal.stat().st_size if wal.exists() else 0
+
+
+def test_the_database_is_checkpointed_once_writes_pause(tmp_path: Path) -> None:
+    path = tmp_path / "idle.duckdb"
+    with Database(path, checkpoint_idle_seconds=0.5) as db:
+        with db.transaction() as cursor:
+            cursor.execute("CREATE TABLE t AS SELECT range AS i FROM range(20000)")
+        assert _wal_size(path) > 0  # the commit is in the WAL, not yet in the file
+
+        assert wait_until(lambda: _wal_size(path) == 0, timeout=15)
+        assert db.query_one("SELECT count(*) FROM t") == (20000,)
+
+
+def test_close_checkpoints_and_releases_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "closing.duckdb"
+    db = Database(path, checkpoint_idle_seconds=3600)
+    with db.transaction() as cursor:
+        cursor.execute("CREATE TABLE t AS SELECT range AS i FROM range(1000)")
+    assert _wal_size(path) > 0
+
+    db.close()
+    db.close()  # a second close is harmless
+
+    assert _wal_size(path) == 0
+    assert count_rows_in_another_process(path, "t") == 1000
+
+
+def test_a_closed_database_says_so_in_every_thread(db: Database) -> None:
+    assert _rows_seen_by_another_thread(db) == []  # that thread now has a cursor of its own
+    db.close()
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            _rows(db)
+        except BaseException as exc:  # collected, then asserted below
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join()
+
+    assert len(outcome) == 1 and isinstance(outcome[0], DatabaseOpenError)
+    with pytest.raises(DatabaseOpenError, match="closed"):
+        _rows(db)
+
+
+def test_a_file_that_is_not_duckdb_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "notes.duckdb"
+    content = b"These are my notes, not a database.\n" * 200
+    path.write_bytes(content)
+
+    with pytest.raises(DatabaseOpenError) as caught:
+        Database(path)
+
+    assert str(path) in str(caught.value)
+    assert "not a DuckDB database" in str(caught.value)
+    assert path.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.duckdb"]
+
+
+def test_a_database_held_by_another_process_names_that_process(tmp_path: Path) -> None:
+    path = tmp_path / "held.duckdb"
+    with Database(path) as db:
+        db.write(lambda cursor: cursor.execute("CREATE TABLE t (i INTEGER)"))
+
+    with process_holding(path) as holder:
+        with pytest.raises(DatabaseBusyError) as caught:
+            Database(path)
+
+    assert f"PID {holder.pid}" in str(caught.value)
+    with Database(path) as db:  # once the other process has gone, it opens again
+        assert db.query("SELECT count(*) FROM t") == [(0,)]
