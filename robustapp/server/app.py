@@ -57,6 +57,11 @@ def streamlit_flags(settings: Settings) -> dict[str, Any]:
     return flags
 
 
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    """uvicorn re-raises the SIGTERM it shut down for; a requested stop should exit 0, not die by it."""
+    raise SystemExit(0)
+
+
 def show_script_error(exc: Exception) -> bool:
     """`on_script_error`: log the exception with a trace id and show a friendly panel."""
     trace_id = new_trace_id()
@@ -143,6 +148,8 @@ def run_server(settings: Settings, *, mode: str = "headless", parent_pid: int | 
         )
     paths = settings.paths.ensure()
     lock = instance.acquire_server_lock(paths)
+    if sys.platform != "win32" and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
         bootstrap.start(settings)  # open + migrate now, so errors surface before serving
         token = os.environ.pop(instance.TOKEN_ENV, "") or instance.new_token()

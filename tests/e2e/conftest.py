@@ -1,0 +1,138 @@
+"""The real thing: `robustapp run --headless` in a subprocess, driven by Debian's Chromium.
+
+    server (package)   one app server in its own temp home; stopped through POST /api/shutdown
+    browser (package)  one headless Chromium (no Playwright browser download); package scope, because
+                       sync Playwright keeps an event loop running that asyncio.run() in later tests refuses
+    page               a fresh browser context per test: no cookie, so no access yet
+    open_app           opens the printed URL plus query params ("page=demo") in that page
+    app_page           a fresh context that has opened the printed URL (cookie set, Home shown)
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS, Server, wait_for_app
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 60.0
+
+expect.set_options(timeout=UI_TIMEOUT_MS)
+
+
+def _server_env(home: Path) -> dict[str, str]:
+    # The autouse app_home fixture is per test; this server outlives tests, so pin its own home.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROBUSTAPP_")}
+    env.update(ROBUSTAPP_HOME=str(home), ROBUSTAPP_ENV_FILE=str(home / "no-such.env"), PYTHONUNBUFFERED="1")
+    return env
+
+
+def _drain(process: subprocess.Popen[str]) -> tuple[queue.Queue[str], threading.Thread]:
+    """Read the server's stdout line by line in a thread, so the pipe never fills."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def drain() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put("")
+
+    reader = threading.Thread(target=drain, name="e2e-server-stdout", daemon=True)
+    reader.start()
+    return lines, reader
+
+
+def _kill(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="package")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Start `python -m robustapp run --headless` once; stop it gracefully and check it is gone."""
+    home = tmp_path_factory.mktemp("e2e-home")
+    stderr_path = home / "server.stderr"
+    with stderr_path.open("w", encoding="utf-8") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "robustapp", "run", "--headless"],
+            cwd=REPO_ROOT,
+            env=_server_env(home),
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    lines, reader = _drain(process)
+    try:
+        try:
+            line = lines.get(timeout=START_TIMEOUT)
+        except queue.Empty:
+            line = ""
+        match = re.search(r"Open: (?P<url>(?P<base>http://127\.0\.0\.1:\d+)/\?token=\S+)", line)
+        assert match, f"the server printed {line!r}; stderr:\n{stderr_path.read_text()}"
+        base_url = match["base"]
+        token = (home / "data" / "control.token").read_text(encoding="utf-8").strip()
+        yield Server(process, home, match["url"], base_url, token)
+
+        response = httpx.post(f"{base_url}/api/shutdown", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 202
+        assert process.wait(timeout=30) == 0, stderr_path.read_text()
+        assert not psutil.pid_exists(process.pid), "the server process was not reaped"
+        assert not (home / "data" / "runtime.json").exists(), "the server left its runtime file behind"
+    finally:
+        _kill(process)
+        reader.join(timeout=10)
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh browser context: no cookies, nothing opened yet."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    if page.get_by_test_id("stApp").count():
+        wait_for_app(page)  # let the last script run finish, so the next test starts from a quiet server
+    context.close()
+
+
+@pytest.fixture
+def open_app(page: Page, server: Server) -> Callable[[str], Page]:
+    """Open the URL the server printed, with extra query params (e.g. "page=demo"); wait for the app."""
+
+    def open_(query: str = "") -> Page:
+        page.goto(server.printed_url(query))
+        wait_for_app(page)
+        return page
+
+    return open_
+
+
+@pytest.fixture
+def app_page(open_app: Callable[[str], Page]) -> Page:
+    """A page that has opened the URL the server printed: the app's Home, ready for input."""
+    page = open_app("")
+    expect(page.get_by_role("heading", name="robustapp", level=1)).to_be_visible()
+    return page

@@ -1,0 +1,62 @@
+"""What the e2e tests share: the server handle, Chromium's settings, and how to wait for the app."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Page
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# A connected app whose script run has finished (Streamlit 1.67 sets both attributes on stApp).
+APP_IDLE = "[data-testid=stApp][data-test-connection-state=CONNECTED][data-test-script-state=notRunning]"
+UI_TIMEOUT_MS = 15_000
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running app server, as its user sees it: the printed URL and the control token."""
+
+    process: subprocess.Popen[str]
+    home: Path
+    app_url: str
+    base_url: str
+    token: str
+
+    def url(self, query: str = "") -> str:
+        return f"{self.base_url}/{query}"
+
+    def printed_url(self, query: str = "") -> str:
+        """The URL the server printed (it carries the secret), with extra query params."""
+        return self.app_url.replace("/?", f"/?{query}&", 1) if query else self.app_url
+
+    def api(self, method: str, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        """Call the control API, with the bearer token unless `headers` says otherwise."""
+        if headers is None:
+            headers = {"Authorization": f"Bearer {self.token}"}
+        return httpx.request(method, f"{self.base_url}{path}", headers=headers, timeout=10)
+
+    def script_runs(self) -> int:
+        return int(self.api("GET", "/api/status").json()["activity"]["script_runs"])
+
+
+def wait_for_app(page: Page) -> None:
+    """Wait until the app is connected and its script run has finished."""
+    page.wait_for_selector(APP_IDLE)
+
+
+def key(name: str) -> str:
+    """The CSS selector of the element Streamlit drew for widget or container key `name`."""
+    return f".st-key-{name}"
