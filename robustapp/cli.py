@@ -93,6 +93,7 @@ def _root(
 
     from robustapp.logs import new_trace_id
 
+    structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(trace_id=new_trace_id(), command=ctx.invoked_subcommand or "run")
     if ctx.invoked_subcommand is None:
         ctx.invoke(run)
@@ -233,8 +234,11 @@ def clean(
                 f"Delete ALL robustapp data in {settings.paths.data_dir}, including your database and backups?",
                 abort=True,
             )
-    removed = do_clean(settings.paths, include_user_data=all_data, skip_logs=_running(settings) is not None)
+    running = _running(settings) is not None
+    removed = do_clean(settings.paths, include_user_data=all_data, app_running=running)
     typer.echo(f"removed {removed.files} files ({removed.bytes / 2**20:.1f} MB)")
+    if running:
+        typer.echo("the app is running: its cache and logs were kept (stop it to clean those too)")
 
 
 @db_app.command("migrate")

@@ -20,9 +20,12 @@ def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         if name.startswith("ROBUSTAPP_") and name not in ("ROBUSTAPP_HOME", "ROBUSTAPP_ENV_FILE"):
             monkeypatch.delenv(name)
     yield home
+    import structlog
+
     from robustapp import bootstrap
 
     bootstrap.stop()
+    structlog.contextvars.clear_contextvars()
 
 
 def _memoise_component_scan() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -27,7 +28,7 @@ from robustapp import __version__, bootstrap
 from robustapp.config import LOOPBACK_HOSTS, Settings
 from robustapp.errors import ConfigError
 from robustapp.logs import get_logger, new_trace_id
-from robustapp.server.control import DesktopEvents, control_routes
+from robustapp.server.control import DesktopEvents, control_routes, stop_this_process
 from robustapp.server.gate import AccessGate
 from robustapp.services import instance
 from robustapp.services.instance import RunningApp
@@ -84,13 +85,15 @@ class ParentWatchdog(threading.Thread):
 
     def run(self) -> None:
         while not self._stopped.wait(0.5):
-            if not self._parent.is_running() or self._parent.status() == psutil.STATUS_ZOMBIE:
-                log.warning("launcher is gone; shutting down", parent_pid=self._parent.pid)
-                if sys.platform == "win32":
-                    signal.raise_signal(signal.SIGINT)
-                else:
-                    os.kill(os.getpid(), signal.SIGTERM)
+            if not self._is_parent_alive():
+                stop_this_process(f"the launcher (PID {self._parent.pid}) is gone")
                 return
+
+    def _is_parent_alive(self) -> bool:
+        try:
+            return self._parent.is_running() and self._parent.status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
 
     def stop(self) -> None:
         self._stopped.set()
@@ -139,12 +142,29 @@ def build_app(settings: Settings, *, token: str, mode: str, parent_pid: int | No
     )
 
 
+def _is_port_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        if sys.platform != "win32":  # as uvicorn binds: a port in TIME_WAIT is free
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def run_server(settings: Settings, *, mode: str = "headless", parent_pid: int | None = None) -> None:
     """Serve the app until stopped. Raises AppError subclasses for problems found at start."""
     if settings.host not in LOOPBACK_HOSTS:
         raise ConfigError(
             f"host {settings.host!r} is not a loopback address; robustapp serves only this "
             "computer until a server mode with login exists (use 127.0.0.1)"
+        )
+    if settings.port and not _is_port_free(settings.host, settings.port):
+        raise ConfigError(
+            f"port {settings.port} on {settings.host} is in use by another program; "
+            "choose another with --port (or ROBUSTAPP_PORT), or 0 for a free one"
         )
     paths = settings.paths.ensure()
     lock = instance.acquire_server_lock(paths)

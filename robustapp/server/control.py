@@ -9,6 +9,7 @@ import asyncio
 import os
 import signal
 import sys
+import threading
 import time
 
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +25,12 @@ from robustapp.services import health as health_service
 log = get_logger(__name__)
 
 
+# Set when this process decides to stop: uvicorn's graceful shutdown waits for every open
+# request, so pending long polls must end promptly instead of running out their timeout.
+_stopping = threading.Event()
+_WAIT_SLICE = 0.25
+
+
 class DesktopEvents:
     """Requests for the desktop window (e.g. "show" from a second launch), long-polled by the launcher."""
 
@@ -34,26 +41,36 @@ class DesktopEvents:
         self._queue.put_nowait(event)
 
     async def wait(self, timeout: float) -> list[str]:
-        try:
-            events = [await asyncio.wait_for(self._queue.get(), timeout)]
-        except TimeoutError:
-            return []
-        while not self._queue.empty():
-            events.append(self._queue.get_nowait())
-        return events
+        """The queued events, waiting up to `timeout` for one; ["stopping"] once the server stops."""
+        deadline = time.monotonic() + timeout
+        while not _stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return []
+            try:
+                events = [await asyncio.wait_for(self._queue.get(), min(_WAIT_SLICE, remaining))]
+            except TimeoutError:
+                continue
+            while not self._queue.empty():
+                events.append(self._queue.get_nowait())
+            return events
+        return ["stopping"]
+
+
+def stop_this_process(reason: str) -> None:
+    """Stop the server gracefully: uvicorn's signal path runs the lifespan's shutdown."""
+    log.info("stopping the server", reason=reason)
+    _stopping.set()
+    if sys.platform == "win32":
+        signal.raise_signal(signal.SIGINT)
+    else:
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def request_shutdown(delay: float = 0.2) -> None:
-    """Stop the server gracefully (uvicorn's signal path runs the lifespan's shutdown)."""
-
-    def _signal() -> None:
-        log.info("shutdown requested through the control API")
-        if sys.platform == "win32":
-            signal.raise_signal(signal.SIGINT)
-        else:
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    asyncio.get_running_loop().call_later(delay, _signal)
+    """Stop shortly after the current response has gone out."""
+    _stopping.set()
+    asyncio.get_running_loop().call_later(delay, stop_this_process, "requested through the control API")
 
 
 def control_routes(info: dict, events: DesktopEvents) -> list[Route]:
@@ -78,7 +95,10 @@ def control_routes(info: dict, events: DesktopEvents) -> list[Route]:
     async def seed(request: Request) -> JSONResponse:
         from robustapp.services import demo
 
-        rows = int(request.query_params.get("rows", 1000))
+        raw = request.query_params.get("rows", "1000")
+        if not raw.isdigit() or not 1 <= int(raw) <= 10_000_000:
+            return JSONResponse({"error": f"rows={raw!r}: expected a whole number from 1 to 10000000"}, 400)
+        rows = int(raw)
         added = await run_in_threadpool(demo.seed, bootstrap.services().db, rows)
         return JSONResponse({"added": added})
 

@@ -36,6 +36,13 @@ def _headers(scope: Scope) -> dict[str, str]:
     return headers
 
 
+def cookie_name(scope: Scope) -> str:
+    """The session cookie's name for this server: per port, since cookies ignore ports and two
+    instances (e.g. two data homes) on one machine must not overwrite each other's cookie."""
+    server = scope.get("server")
+    return f"{COOKIE_NAME}_{server[1]}" if server else COOKIE_NAME
+
+
 def _is_loopback(scope: Scope) -> bool:
     client = scope.get("client")
     if not client:
@@ -71,7 +78,7 @@ class AccessGate:
         # Lenient parsing: browsers send every localhost cookie (any port) here, and one
         # malformed cookie from another local app must not hide ours (SimpleCookie would).
         cookies = cookie_parser(headers.get("cookie", ""))
-        if self._matches(cookies.get(COOKIE_NAME)):
+        if self._matches(cookies.get(cookie_name(scope))):
             await self.app(scope, receive, send)
             return
         if scope["type"] == "http":
@@ -100,7 +107,7 @@ class AccessGate:
         location = "/" + quote(path, safe="/:@!$&'()*+,;=-._~").lstrip("/")
         if query:
             location += "?" + urlencode(query)
-        cookie = f"{COOKIE_NAME}={self._token}; Path=/; HttpOnly; SameSite=Strict"
+        cookie = f"{cookie_name(scope)}={self._token}; Path=/; HttpOnly; SameSite=Strict"
         await send(
             {
                 "type": "http.response.start",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import asdict, dataclass, field
 
@@ -71,19 +72,32 @@ def file_health(paths: Paths) -> HealthReport:
 
 
 def dir_size(path) -> int:
-    if not path.exists():
-        return 0
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    """Bytes under `path`; files that vanish while counting (the app is running) are skipped."""
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total
 
 
-def status(db: Database, paths: Paths) -> dict:
-    """A summary for `robustapp status` and the Home page."""
+def database_summary(db: Database) -> dict:
+    """Cheap facts about the database (no folder walks): fit for every rerun of a page."""
     return {
-        "version": __version__,
         "schema_version": schema_version(db),
         "latest_schema_version": latest_version(),
         "database": str(db.path),
         "database_bytes": db.size_bytes(),
+    }
+
+
+def status(db: Database, paths: Paths) -> dict:
+    """The full summary for `robustapp status` and the control API (walks the data folders)."""
+    return {
+        "version": __version__,
+        **database_summary(db),
         "paths": {
             "data": str(paths.data_dir),
             "cache": str(paths.cache_dir),

@@ -32,11 +32,13 @@ def _empty(directory: Path, removed: Removed) -> None:
             child.unlink(missing_ok=True)
 
 
-def clean(paths: Paths, *, include_user_data: bool = False, skip_logs: bool = False) -> Removed:
-    """Delete caches and temp files, logs unless the app is writing them, user data on request."""
+def clean(paths: Paths, *, include_user_data: bool = False, app_running: bool = False) -> Removed:
+    """Delete caches, temp files and logs, user data on request; a running app keeps what it is using."""
     removed = Removed()
-    _empty(paths.cache_dir, removed)
-    if not skip_logs:
+    if app_running:
+        _empty(paths.temp_dir, removed)  # the running app's cache and logs are in use
+    else:
+        _empty(paths.cache_dir, removed)
         _empty(paths.log_dir, removed)
     if include_user_data:
         _empty(paths.backup_dir, removed)

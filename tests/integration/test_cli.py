@@ -381,3 +381,18 @@ def test_run_refuses_a_host_that_is_not_loopback() -> None:
     assert result.stderr.startswith("ConfigError: host '0.0.0.0' is not a loopback address")
     assert "127.0.0.1" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_run_on_a_port_in_use_says_so_and_names_the_port(paths: Paths) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = robustapp("run", "--headless", "--port", str(port))
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"ConfigError: port {port} on 127.0.0.1 is in use by another program")
+    assert "Traceback" not in result.stderr
+    assert not paths.runtime_file.exists()

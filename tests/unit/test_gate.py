@@ -9,6 +9,9 @@ import pytest
 
 from robustapp.server.gate import COOKIE_NAME, AccessGate
 
+SERVER_PORT = 8501
+OUR_COOKIE = f"{COOKIE_NAME}_{SERVER_PORT}"
+
 TOKEN = "per-launch-s3cret"
 LOOPBACK = ("127.0.0.1", 50000)
 
@@ -70,7 +73,7 @@ def _call(
         "query_string": query.encode(),
         "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
         "client": client,
-        "server": ("127.0.0.1", 8501),
+        "server": ("127.0.0.1", SERVER_PORT),
         "scheme": "ws" if kind == "websocket" else "http",
     }
     if kind == "http":
@@ -80,7 +83,7 @@ def _call(
 
 
 def _cookie(value: str = TOKEN) -> tuple[str, str]:
-    return ("cookie", f"{COOKIE_NAME}={value}")
+    return ("cookie", f"{OUR_COOKIE}={value}")
 
 
 def test_health_is_open_to_anyone() -> None:
@@ -104,7 +107,7 @@ def test_the_token_in_the_url_becomes_a_strict_httponly_cookie_and_leaves_the_ur
     assert reply.status == 303
     assert reply.headers["location"] == "/"
     cookie = reply.headers["set-cookie"]
-    assert cookie.startswith(f"{COOKIE_NAME}={TOKEN};")
+    assert cookie.startswith(f"{OUR_COOKIE}={TOKEN};")
     assert "HttpOnly" in cookie
     assert "SameSite=Strict" in cookie
     assert "Path=/" in cookie
@@ -158,10 +161,10 @@ def test_a_wrong_cookie_is_forbidden() -> None:
 @pytest.mark.parametrize(
     "header",
     [
-        f'prefs={{"theme":"dark"}}; {COOKIE_NAME}={TOKEN}',  # JSON cookie from another localhost app
-        f"greeting=hello world; {COOKIE_NAME}={TOKEN}",
-        f"bad@name=1; {COOKIE_NAME}={TOKEN}",
-        f'half="open; {COOKIE_NAME}={TOKEN}',
+        f'prefs={{"theme":"dark"}}; {OUR_COOKIE}={TOKEN}',  # JSON cookie from another localhost app
+        f"greeting=hello world; {OUR_COOKIE}={TOKEN}",
+        f"bad@name=1; {OUR_COOKIE}={TOKEN}",
+        f'half="open; {OUR_COOKIE}={TOKEN}',
     ],
 )
 def test_other_local_apps_odd_cookies_do_not_hide_ours(header: str) -> None:
@@ -251,3 +254,10 @@ def test_lifespan_events_pass_through() -> None:
     asyncio.run(AccessGate(inner, token=TOKEN)({"type": "lifespan"}, nothing, ignore))
 
     assert seen == ["lifespan"]
+
+
+def test_a_cookie_set_by_an_instance_on_another_port_does_not_admit() -> None:
+    reply = _call("/", headers=[("cookie", f"{COOKIE_NAME}_9999={TOKEN}")])
+
+    assert reply.status == 403
+    assert reply.app_saw == []

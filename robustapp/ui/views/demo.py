@@ -63,7 +63,15 @@ def _items(db: Database) -> None:
         feedback.success(text, icon=":material/check_circle:")
     elif kind == "warning":
         feedback.warning(text, icon=":material/warning:")
-    st.dataframe(demo.list_items(db), hide_index=True, width="stretch", key="demo_items")
+    items = demo.list_items(db)
+    st.dataframe(
+        items or {"id": [], "name": [], "category": [], "value": []},
+        hide_index=True,
+        width="stretch",
+        key="demo_items",
+    )
+    if not items:
+        st.caption("No items yet: add one above, or run `robustapp db seed`.")
 
 
 def _add_item(db: Database) -> None:
