@@ -6,11 +6,13 @@ The server's lifespan calls `start()` once and `stop()` at shutdown; the UI and 
 
 from __future__ import annotations
 
+import getpass
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from robustapp.config import Paths, Settings, load_settings
 from robustapp.logs import configure_logging, get_logger
+from robustapp.services.state import StateService
 from robustapp.storage import Database, migrate
 
 log = get_logger(__name__)
@@ -23,9 +25,22 @@ class Services:
     settings: Settings
     paths: Paths
     db: Database
+    owner: str = field(default_factory=lambda: local_profile())  # who owns all state in desktop mode
+
+    @property
+    def state(self) -> StateService:
+        return StateService(self.db)
 
     def close(self) -> None:
         self.db.close()
+
+
+def local_profile() -> str:
+    """The desktop user's profile name: the OS login, or "local" where there is none."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "local"
 
 
 _current: Services | None = None

@@ -70,9 +70,46 @@ def m003_demo_items(cursor: Cursor) -> None:
     )
 
 
+def m004_ui_state(cursor: Cursor) -> None:
+    cursor.execute(
+        """
+        CREATE TABLE ui_state (
+            owner VARCHAR NOT NULL,
+            scope VARCHAR NOT NULL,
+            key VARCHAR NOT NULL,
+            value VARCHAR NOT NULL,          -- canonical JSON text
+            version BIGINT NOT NULL,         -- +1 per change: how sessions notice newer values
+            updated_at TIMESTAMP NOT NULL,   -- UTC
+            updated_by VARCHAR NOT NULL,     -- session id
+            PRIMARY KEY (owner, scope, key)
+        )
+        """
+    )
+
+
+def m005_audit_log(cursor: Cursor) -> None:
+    cursor.execute(
+        """
+        CREATE TABLE audit_log (
+            seq BIGINT PRIMARY KEY,
+            changed_at TIMESTAMP NOT NULL,   -- UTC
+            actor VARCHAR NOT NULL,
+            session_id VARCHAR NOT NULL,
+            scope VARCHAR NOT NULL,
+            key VARCHAR NOT NULL,
+            old_value VARCHAR,               -- canonical JSON text, NULL when there was none
+            new_value VARCHAR,
+            trace_id VARCHAR NOT NULL,
+            prev_hash VARCHAR NOT NULL,
+            hash VARCHAR NOT NULL
+        )
+        """
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = tuple(
     Migration(int(fn.__name__[1:4]), fn.__name__, fn)
-    for fn in (m001_app_meta, m002_user_settings, m003_demo_items)
+    for fn in (m001_app_meta, m002_user_settings, m003_demo_items, m004_ui_state, m005_audit_log)
 )
 
 

@@ -16,6 +16,8 @@ from typing import NoReturn
 import streamlit as st
 
 HOME = "home"
+ROUTE_SCOPE = "router"
+ROUTE_KEY = "route"
 PAGE_PARAM = "page"
 
 
@@ -35,6 +37,10 @@ class Route:
     params: dict[str, str] = field(default_factory=dict)
     notice: str | None = None
 
+    def as_stored(self) -> dict[str, object]:
+        """The route as it is kept in the store, so a new window opens where the user was."""
+        return {"page": self.page.slug, "params": self.params}
+
 
 class Router:
     """Holds the registered pages and resolves the URL into a route."""
@@ -44,8 +50,12 @@ class Router:
         if HOME not in self.pages:
             raise ValueError(f"the router needs a {HOME!r} page; got {sorted(self.pages)}")
 
-    def resolve(self) -> Route:
+    def resolve(self, stored_route: Mapping[str, object] | None = None) -> Route:
+        """The route in the URL; a URL without one (a new window) gets the stored route."""
         params = st.query_params.to_dict()
+        if PAGE_PARAM not in params and stored_route:
+            params = {PAGE_PARAM: str(stored_route.get("page", HOME)), **_as_params(stored_route.get("params"))}
+            st.query_params.from_dict(params)
         slug = params.pop(PAGE_PARAM, HOME)
         page = self.pages.get(slug)
         if page is not None:
@@ -65,3 +75,7 @@ def navigate(page: str, params: Mapping[str, str] | None = None) -> NoReturn:
         raise ValueError(f"params may not contain {PAGE_PARAM!r}; pass the page as the first argument")
     st.query_params.from_dict({PAGE_PARAM: page, **params})
     st.rerun()
+
+
+def _as_params(value: object) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}

@@ -11,13 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import streamlit as st
+import structlog
 
 from robustapp import __version__, bootstrap
 from robustapp.logs import trace_context
 from robustapp.resources import asset
 from robustapp.services import activity
 from robustapp.ui.errors import error_boundary, guarded, show_failed_callback
-from robustapp.ui.router import Page, Router, navigate
+from robustapp.services.state import Change, Conflict
+from robustapp.ui import session as sessions
+from robustapp.ui.router import ROUTE_KEY, ROUTE_SCOPE, Page, Router, navigate
+from robustapp.ui.widgets import widget_scope
 from robustapp.ui.views import PAGES, PageContext
 
 _ICON = asset("icon.png")
@@ -33,18 +37,32 @@ def main(pages: Sequence[Page] = PAGES) -> None:
     )
     services = bootstrap.services()
     router = Router(pages)
-    route = router.resolve()
-    with trace_context(page=route.page.slug) as trace_id:
+    with trace_context() as trace_id:
+        sessions.begin_run(services, trace_id)  # commit what this run's callbacks changed, first
+        stored_route = sessions.stored(services, ROUTE_SCOPE, ROUTE_KEY)
+        route = router.resolve(stored_route.value if stored_route else None)
+        if stored_route is None or stored_route.value != route.as_stored():
+            sessions.remember(services, trace_id, Change(ROUTE_SCOPE, ROUTE_KEY, route.as_stored(), audited=False))
+        structlog.contextvars.bind_contextvars(page=route.page.slug)
         _sidebar(router, route.page.slug)
         debug = services.settings.debug
         with st.container(key="notice_slot"):  # always drawn: a notice never shifts the page's elements
             if route.notice:
                 st.info(route.notice, icon=":material/info:")
+            for conflict in sessions.take_conflicts():
+                st.warning(_describe(conflict), icon=":material/sync_problem:")
             show_failed_callback(show_details=debug)
-        with st.container(key="page_main"):
+        with st.container(key="page_main"), widget_scope(route.page.slug):
             with error_boundary(route.page.slug, trace_id, show_details=debug):
                 route.page.render(PageContext(services=services, params=route.params))
     activity.record_script_run(route.page.slug)
+
+
+def _describe(conflict: Conflict) -> str:
+    return (
+        f"Another window had changed **{conflict.key}** ({conflict.scope}) to `{conflict.theirs!r}`; "
+        f"your value `{conflict.yours!r}` replaced it. Both are in the audit trail."
+    )
 
 
 def _sidebar(router: Router, current: str) -> None:

@@ -132,7 +132,10 @@ def open_app(page: Page, server: Server) -> Callable[[str], Page]:
 
 @pytest.fixture
 def app_page(open_app: Callable[[str], Page]) -> Page:
-    """A page that has opened the URL the server printed: the app's Home, ready for input."""
-    page = open_app("")
+    """A page that has opened the URL the server printed, on Home, ready for input.
+
+    The page is named: a URL without one reopens the page the user was on last (the server is shared).
+    """
+    page = open_app("page=home")
     expect(page.get_by_role("heading", name="robustapp", level=1)).to_be_visible()
     return page

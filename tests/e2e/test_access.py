@@ -20,7 +20,7 @@ _OPEN_APP_SOCKET = """() => new Promise(resolve => {
 
 
 def test_the_printed_url_opens_the_app_and_a_reload_keeps_it_open(app_page: Page, server: Server) -> None:
-    expect(app_page).to_have_url(f"{server.base_url}/")  # the secret does not stay in the address bar
+    expect(app_page).to_have_url(f"{server.base_url}/?page=home")  # the secret does not stay in the address bar
     app_page.reload()
     wait_for_app(app_page)
     expect(app_page.get_by_role("heading", name="robustapp", level=1)).to_be_visible()

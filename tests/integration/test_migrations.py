@@ -70,22 +70,24 @@ def test_a_failing_migration_leaves_the_previous_version_and_nothing_half_done(
     db: Database, monkeypatch: pytest.MonkeyPatch, broken
 ) -> None:
     migrate(db)
-    monkeypatch.setattr(migrations_module, "MIGRATIONS", (*MIGRATIONS, Migration(4, "m004_broken", broken)))
+    last = latest_version()
+    extra = Migration(last + 1, f"m{last + 1:03d}_broken", broken)
+    monkeypatch.setattr(migrations_module, "MIGRATIONS", (*MIGRATIONS, extra))
 
     with pytest.raises(MigrationError) as caught:
         migrate(db)
 
     message = str(caught.value)
-    assert message.startswith("m004_broken failed:")
-    assert "schema version 3" in message
-    assert schema_version(db) == 3
+    assert message.startswith(f"{extra.name} failed:")
+    assert f"schema version {last}" in message
+    assert schema_version(db) == last
     assert "half_done" not in _tables(db)
 
 
 def test_a_failure_midway_keeps_the_migrations_before_it(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    first, _, third = MIGRATIONS
+    first, _, *rest = MIGRATIONS
     monkeypatch.setattr(
-        migrations_module, "MIGRATIONS", (first, Migration(2, "m002_broken", _half_done_python), third)
+        migrations_module, "MIGRATIONS", (first, Migration(2, "m002_broken", _half_done_python), *rest)
     )
 
     with pytest.raises(MigrationError, match="m002_broken"):

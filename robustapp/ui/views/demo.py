@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import streamlit as st
+from pydantic import StringConstraints
 
 from robustapp.services import demo
 from robustapp.storage import Database
 from robustapp.ui.errors import guarded
+from robustapp.ui.widgets import (
+    s_checkbox,
+    s_date,
+    s_multiselect,
+    s_number,
+    s_radio,
+    s_select,
+    s_slider,
+    s_text,
+    s_text_area,
+    s_time,
+    s_toggle,
+)
 
 if TYPE_CHECKING:
     from robustapp.ui.views import PageContext
@@ -27,26 +41,33 @@ def render(ctx: PageContext) -> None:
         raise RuntimeError("a deliberate error from the Demo page")
 
 
+# A value the Code field accepts: three capital letters (anything else shows a message, unsaved).
+Code = Annotated[str, StringConstraints(pattern=r"^([A-Z]{3})?$")]
+
+
 def _echo_widgets() -> None:
+    """Every controlled widget type; each value is kept across reloads, page switches and restarts."""
     left, right = st.columns(2)
     with left:
-        name = st.text_input("Your name", key="demo_name", placeholder="Type and press Enter")
-        count = st.number_input("How many", min_value=0, max_value=1000, value=3, key="demo_count")
-        level = st.slider("Level", 0, 100, 50, key="demo_level")
-        colour = st.selectbox("Colour", ["red", "green", "blue"], key="demo_colour")
-        tags = st.multiselect("Tags", ["fast", "robust", "offline"], default=["robust"], key="demo_tags")
+        name = s_text("Your name", "name", placeholder="Type and press Enter")
+        code = s_text("Code (three capital letters)", "code", annotation=Code, max_chars=3)
+        count = s_number("How many", "count", default=3, min_value=0, max_value=1000)
+        level = s_slider("Level", "level", min_value=0, max_value=100, default=50)
+        colour = s_select("Colour", "colour", ["red", "green", "blue"])
+        tags = s_multiselect("Tags", "tags", ["fast", "robust", "offline"], default=["robust"])
     with right:
-        size = st.radio("Size", ["S", "M", "L"], horizontal=True, key="demo_size")
-        agree = st.checkbox("I like it", key="demo_agree")
-        dark = st.toggle("Night mode", key="demo_toggle")
-        day = st.date_input("Day", value=dt.date(2026, 1, 1), key="demo_day")
-        notes = st.text_area("Notes", key="demo_notes", height=68)
+        size = s_radio("Size", "size", ["S", "M", "L"], horizontal=True)
+        agree = s_checkbox("I like it", "agree")
+        dark = s_toggle("Night mode", "toggle")
+        day = s_date("Day", "day", default=dt.date(2026, 1, 1))
+        when = s_time("Time", "time", default=dt.time(9, 30))
+        notes = s_text_area("Notes", "notes", height=68)
     with st.container(key="demo_echo", border=True):
         st.markdown(f"Hello, **{name or 'stranger'}**!")
         st.caption(
             f"{count} × level {level} · {colour} · {', '.join(tags) or 'no tags'} · size {size} · "
-            f"{'likes it' if agree else 'undecided'} · {'night' if dark else 'day'} · {day:%Y-%m-%d} · "
-            f"{len(notes)} characters of notes"
+            f"{'likes it' if agree else 'undecided'} · {'night' if dark else 'day'} · {day:%Y-%m-%d} "
+            f"{when:%H:%M} · code {code or '—'} · {len(notes)} characters of notes"
         )
 
 
