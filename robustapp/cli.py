@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from robustapp.bootstrap import Services
     from robustapp.config import Settings
     from robustapp.services.instance import RunningApp
+    from robustapp.services.audit import AuditFilter
+    from robustapp.storage import Database
 
 app = typer.Typer(
     name="robustapp",
@@ -36,6 +39,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The database: migrations, status, demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+audit_app = typer.Typer(help="The audit trail: check that it is intact, export it.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
@@ -311,6 +316,98 @@ def db_seed(rows: Annotated[int, typer.Option(min=1, max=10_000_000, help="Rows 
         with _offline_services(settings) as services:
             added = demo.seed(services.db, rows)
     typer.echo(f"added {added} demo rows")
+
+
+@contextmanager
+def _stopped_app_db(settings: Settings) -> Iterator[Database]:
+    """The database file of a stopped app, opened as it is: never created, never migrated."""
+    if not settings.paths.db_path.exists():
+        raise AppError(f"there is no database at {settings.paths.db_path} yet: run `robustapp init`")
+    from robustapp.storage import Database
+
+    _log_to_file(settings)
+    with Database(settings.paths.db_path) as db:
+        yield db
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: JsonOption = False) -> None:
+    """Check that no audit entry was edited or deleted; exit 1 listing each problem if one was."""
+    settings = _settings()
+    running = _running(settings)
+    if running:
+        from robustapp.services.control_client import ControlClient
+
+        report = ControlClient(running, timeout=600).get("/api/audit/verify")
+    else:
+        from robustapp.services import audit
+
+        with _stopped_app_db(settings) as db:
+            report = audit.verify(db).to_dict()
+    if as_json:
+        _echo_json(report)
+    elif report["ok"]:
+        typer.echo(f"audit trail intact: {report['entries']} entries")
+    else:
+        typer.echo(f"audit trail BROKEN: {len(report['problems'])} problem(s) in {report['entries']} entries")
+        for problem in report["problems"]:
+            typer.echo(f"  entry {problem['seq']}: {problem['reason']}")
+    raise typer.Exit(0 if report["ok"] else 1)
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    JSON = "json"
+
+
+_DAY = {"formats": ["%Y-%m-%d"], "metavar": "YYYY-MM-DD", "show_default": False}
+
+
+@audit_app.command("export")
+def audit_export(
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="csv or json.")] = ExportFormat.CSV,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write to this file (atomically).")
+    ] = None,
+    scope: Annotated[str | None, typer.Option(help="Only this page or form.")] = None,
+    key: Annotated[str | None, typer.Option(help="Only this key.")] = None,
+    actor: Annotated[str | None, typer.Option(help="Only changes by this actor.")] = None,
+    since: Annotated[datetime | None, typer.Option(help="From this local day on (included).", **_DAY)] = None,
+    until: Annotated[datetime | None, typer.Option(help="Up to this local day (included).", **_DAY)] = None,
+) -> None:
+    """Export audit entries, oldest first, as CSV or JSON: to stdout, or to a file with --output."""
+    if since and until and until < since:
+        raise typer.BadParameter(f"{until:%Y-%m-%d} is before --since {since:%Y-%m-%d}", param_hint="--until")
+    if output is not None and not output.parent.is_dir():
+        raise typer.BadParameter(f"the folder {output.parent} does not exist", param_hint="--output")
+    from robustapp.services import audit
+
+    start, end = audit.utc_range(since.date() if since else None, until.date() if until else None)
+    where = audit.AuditFilter(scope=scope, key=key, actor=actor, since=start, until=end)
+    exported = _audit_export(_settings(), fmt.value, where)
+    if output is None:
+        typer.echo(exported["text"], nl=False)
+        return
+    audit.write_atomically(output, exported["text"])
+    typer.echo(f"exported {exported['entries']} entries to {output}")
+
+
+def _audit_export(settings: Settings, fmt: str, where: AuditFilter) -> dict[str, Any]:
+    """{"entries": n, "text": …} from the running app's control API, or from the file of a stopped one."""
+    running = _running(settings)
+    if running:
+        from urllib.parse import urlencode
+
+        from robustapp.services.control_client import ControlClient
+
+        query = {"format": fmt, "scope": where.scope, "key": where.key, "actor": where.actor}
+        query.update({name: bound.isoformat() for name in ("since", "until") if (bound := getattr(where, name))})
+        params = urlencode({name: value for name, value in query.items() if value})
+        return ControlClient(running, timeout=600).get(f"/api/audit/export?{params}")
+    from robustapp.services import audit
+
+    with _stopped_app_db(settings) as db:
+        return audit.render_export(db, fmt, where).to_dict()
 
 
 @app.command()

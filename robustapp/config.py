@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     bcrypt_rounds: Annotated[int, Field(ge=4, le=31)] = 12
     start_timeout: Annotated[float, Field(gt=0)] = 60.0
     checkpoint_idle_seconds: Annotated[float, Field(gt=0)] = 5.0
+    form_history_limit: Annotated[int, Field(ge=2, le=10_000)] = 100
 
     @field_validator("home", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -69,21 +70,51 @@ class ChainProblem:
     reason: str
 
 
-def verify_chain(entries: list[AuditEntry], head: tuple[int, str] | None) -> list[ChainProblem]:
-    """Every place where `entries` (in seq order) are not an unbroken chain ending at `head`."""
+def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, str] | None) -> list[ChainProblem]:
+    """Every place where `entries` (in seq order) are not an unbroken chain ending at `head`.
+
+    `entries` is read once, so it may be a stream: a long log is never held in memory.
+    """
     problems: list[ChainProblem] = []
-    prev_hash, expected_seq = GENESIS_HASH, 1
+    prev_seq, prev_hash, expected_seq = 0, GENESIS_HASH, 1
+    last: tuple[int, str] | None = None  # (seq, hash) of the highest entry seen
     for entry in entries:
-        if entry.seq != expected_seq:
-            problems.append(ChainProblem(entry.seq, f"entries {expected_seq}..{entry.seq - 1} are missing"))
-        if entry.prev_hash != prev_hash:
-            problems.append(ChainProblem(entry.seq, "does not follow the entry before it (one was deleted or edited)"))
+        if entry.seq > expected_seq:  # a deleted entry: the next one cannot follow it either
+            problems.append(_missing(expected_seq, entry.seq - 1, "was deleted"))
+        else:
+            if entry.seq < expected_seq:
+                problems.append(ChainProblem(entry.seq, f"is out of order (entry {expected_seq} was expected here)"))
+            if entry.prev_hash != prev_hash:
+                problems.append(ChainProblem(entry.seq, _no_link(prev_seq)))
         if entry.expected_hash() != entry.hash:
             problems.append(ChainProblem(entry.seq, "was edited after it was written (its hash does not match)"))
-        prev_hash, expected_seq = entry.hash, entry.seq + 1
-    last = (entries[-1].seq, entries[-1].hash) if entries else None
-    if head is not None and last != head:
-        problems.append(ChainProblem(head[0], f"the log should end at entry {head[0]}; entries were removed from its end"))
-    if head is None and entries:
-        problems.append(ChainProblem(entries[-1].seq, "the log's recorded end is missing"))
+        prev_seq, prev_hash, expected_seq = entry.seq, entry.hash, max(expected_seq, entry.seq + 1)
+        if last is None or entry.seq > last[0]:
+            last = (entry.seq, entry.hash)
+    problems.extend(_end_problems(last, head))
     return problems
+
+
+def _no_link(previous: int) -> str:
+    if previous == 0:
+        return "does not start the chain (its previous hash is not the genesis hash)"
+    return f"does not follow entry {previous} (that one was replaced, or this one edited)"
+
+
+def _missing(first: int, last: int, how: str) -> ChainProblem:
+    more = "" if first == last else f" (and so were the entries after it, up to {last})"
+    return ChainProblem(first, f"is missing: it {how}{more}")
+
+
+def _end_problems(last: tuple[int, str] | None, head: tuple[int, str] | None) -> list[ChainProblem]:
+    """Compare the highest entry with the separately recorded end of the log."""
+    if head is None:
+        return [ChainProblem(last[0], "the log's recorded end is missing")] if last else []
+    head_seq, head_hash = head
+    if last is None or last[0] < head_seq:
+        return [_missing(last[0] + 1 if last else 1, head_seq, "was removed from the end of the log")]
+    if last[0] > head_seq:
+        return [ChainProblem(last[0], f"lies past the log's recorded end (entry {head_seq}): added outside the app")]
+    if last[1] != head_hash:
+        return [ChainProblem(head_seq, "does not match the log's recorded end (it was replaced)")]
+    return []

@@ -31,6 +31,7 @@ from robustapp.logs import get_logger, new_trace_id
 from robustapp.server.control import DesktopEvents, control_routes, stop_this_process
 from robustapp.server.gate import AccessGate
 from robustapp.services import instance
+from robustapp.services.forms import user_preferences
 from robustapp.services.instance import RunningApp
 
 log = get_logger(__name__)
@@ -51,10 +52,13 @@ SERVER_FLAGS: dict[str, Any] = {
 }
 
 
-def streamlit_flags(settings: Settings) -> dict[str, Any]:
+def streamlit_flags(settings: Settings, *, theme: str = "system") -> dict[str, Any]:
+    """The flags the server runs with; `theme` is the user's Appearance preference ("system": the OS's)."""
     flags = dict(SERVER_FLAGS, **{"server.address": settings.host, "server.port": settings.port})
     if settings.debug:
         flags["client.showErrorDetails"] = "full"
+    if theme in ("light", "dark"):
+        flags["theme.base"] = theme  # Streamlit reads client themes at start only
     return flags
 
 
@@ -171,10 +175,11 @@ def run_server(settings: Settings, *, mode: str = "headless", parent_pid: int | 
     if sys.platform != "win32" and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
-        bootstrap.start(settings)  # open + migrate now, so errors surface before serving
+        services = bootstrap.start(settings)  # open + migrate now, so errors surface before serving
+        preferences = user_preferences(services.db, services.owner, history_length=settings.form_history_limit)
         token = os.environ.pop(instance.TOKEN_ENV, "") or instance.new_token()
         app = build_app(settings, token=token, mode=mode, parent_pid=parent_pid)
-        app.run(config=streamlit_flags(settings))
+        app.run(config=streamlit_flags(settings, theme=preferences.theme))
     finally:
         bootstrap.stop()
         instance.unpublish(paths, os.getpid())

@@ -11,6 +11,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,8 +21,9 @@ from starlette.routing import Route
 
 from robustapp import bootstrap
 from robustapp.logs import get_logger
-from robustapp.services import activity
+from robustapp.services import activity, audit
 from robustapp.services import health as health_service
+from robustapp.services.audit import AuditFilter
 
 log = get_logger(__name__)
 
@@ -102,6 +105,18 @@ def control_routes(info: dict, events: DesktopEvents) -> list[Route]:
         added = await run_in_threadpool(demo.seed, bootstrap.services().db, rows)
         return JSONResponse({"added": added})
 
+    async def audit_verify(_: Request) -> JSONResponse:
+        report = await run_in_threadpool(audit.verify, bootstrap.services().db)
+        return JSONResponse(report.to_dict())
+
+    async def audit_export(request: Request) -> JSONResponse:
+        try:
+            fmt, where = _export_params(request.query_params)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        result = await run_in_threadpool(audit.render_export, bootstrap.services().db, fmt, where)
+        return JSONResponse(result.to_dict())
+
     async def shutdown(_: Request) -> JSONResponse:
         request_shutdown()
         return JSONResponse({"stopping": True}, status_code=202)
@@ -118,7 +133,27 @@ def control_routes(info: dict, events: DesktopEvents) -> list[Route]:
         Route("/api/status", status, methods=["GET"]),
         Route("/api/health", health, methods=["GET"]),
         Route("/api/db/seed", seed, methods=["POST"]),
+        Route("/api/audit/verify", audit_verify, methods=["GET"]),
+        Route("/api/audit/export", audit_export, methods=["GET"]),
         Route("/api/shutdown", shutdown, methods=["POST"]),
         Route("/api/desktop/show", show, methods=["POST"]),
         Route("/api/desktop/events", desktop_events, methods=["GET"]),
     ]
+
+
+def _export_params(query: Mapping[str, str]) -> tuple[str, AuditFilter]:
+    """?format=csv|json&scope=…&key=…&actor=…&since=…&until=… (naive-UTC ISO times, until exclusive)."""
+    fmt = query.get("format", "csv")
+    if fmt not in audit.FORMATS:
+        raise ValueError(f"format={fmt!r}: expected one of {', '.join(audit.FORMATS)}")
+    bounds: dict[str, datetime | None] = {}
+    for name in ("since", "until"):
+        raw = query.get(name)
+        try:
+            value = datetime.fromisoformat(raw) if raw else None
+        except ValueError:
+            raise ValueError(f"{name}={raw!r}: expected an ISO date-time in UTC, e.g. 2026-01-31T00:00:00") from None
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        bounds[name] = value
+    return fmt, AuditFilter(scope=query.get("scope"), key=query.get("key"), actor=query.get("actor"), **bounds)

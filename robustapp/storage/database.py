@@ -80,7 +80,7 @@ class Database:
         self._conn = open_connection(path)
         self._writer = threading.RLock()
         self._local = threading.local()
-        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors: dict[threading.Thread, duckdb.DuckDBPyConnection] = {}
         self._cursors_lock = threading.Lock()
         self._last_write = time.monotonic()
         self._dirty = False
@@ -99,15 +99,24 @@ class Database:
             cursor = self._conn.cursor()
             self._local.cursor = cursor
             with self._cursors_lock:
-                self._cursors.append(cursor)
+                self._close_cursors_of_finished_threads()
+                self._cursors[threading.current_thread()] = cursor
         return cursor
+
+    def _close_cursors_of_finished_threads(self) -> None:
+        """Streamlit runs every rerun on a new thread: without this, one cursor per rerun would leak."""
+        for thread in [t for t in self._cursors if not t.is_alive()]:
+            self._cursors.pop(thread).close()
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
         """Run a read and return every row."""
         return self.cursor().execute(sql, params).fetchall()
 
     def query_one(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple | None:
-        return self.cursor().execute(sql, params).fetchone()
+        """The first row, or None. The result is read to its end: a half-read result keeps its
+        transaction open, and an open transaction blocks every CHECKPOINT."""
+        rows = self.cursor().execute(sql, params).fetchall()
+        return rows[0] if rows else None
 
     # -- the write path ----------------------------------------------------------------
 
@@ -214,15 +223,15 @@ class Database:
             return
         self._checkpointer.stop()
         with self._writer:
+            self._closed = True
+            with self._cursors_lock:  # first: a cursor's open read would block the checkpoint
+                for cursor in self._cursors.values():
+                    cursor.close()
+                self._cursors.clear()
             try:
                 self._conn.execute("CHECKPOINT")
             except duckdb.Error as exc:
                 log.warning("final checkpoint failed", error=str(exc))
-            self._closed = True
-            with self._cursors_lock:
-                for cursor in self._cursors:
-                    cursor.close()
-                self._cursors.clear()
             self._conn.close()
         log.info("database closed", path=str(self.path))
 

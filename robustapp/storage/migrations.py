@@ -107,9 +107,32 @@ def m005_audit_log(cursor: Cursor) -> None:
     )
 
 
+def m006_form_state(cursor: Cursor) -> None:
+    cursor.execute(
+        """
+        CREATE TABLE form_state (
+            owner VARCHAR NOT NULL,
+            form_id VARCHAR NOT NULL,
+            history VARCHAR NOT NULL,        -- FormHistory as JSON text
+            version BIGINT NOT NULL,         -- +1 per operation
+            updated_at TIMESTAMP NOT NULL,   -- UTC
+            updated_by VARCHAR NOT NULL,     -- session id
+            PRIMARY KEY (owner, form_id)
+        )
+        """
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = tuple(
     Migration(int(fn.__name__[1:4]), fn.__name__, fn)
-    for fn in (m001_app_meta, m002_user_settings, m003_demo_items, m004_ui_state, m005_audit_log)
+    for fn in (
+        m001_app_meta,
+        m002_user_settings,
+        m003_demo_items,
+        m004_ui_state,
+        m005_audit_log,
+        m006_form_state,
+    )
 )
 
 

@@ -49,14 +49,17 @@ def actor(services: Services) -> Actor:
 
 
 def begin_run(services: Services, trace_id: str) -> None:
-    """Commit what the callbacks queued (one transaction), then forget last run's reads."""
+    """Commit what the callbacks queued (one transaction), then forget last run's reads.
+
+    The queue is emptied only once the save has committed: if it fails, the changes stay
+    queued (and shown) and the next run saves them.
+    """
     session = current()
     session.loaded.clear()
     if not session.pending:
         return
-    changes = list(session.pending.values())
+    result = services.state.save(actor(services), list(session.pending.values()), trace_id=trace_id)
     session.pending.clear()
-    result = services.state.save(actor(services), changes, trace_id=trace_id)
     session.seen.update(result.versions)
     session.conflicts.extend(result.conflicts)
 

@@ -2,7 +2,8 @@
 
     sidebar          │ notice_slot  notices, a failed callback's panel; always drawn, so what
       nav_home       │              appears in it never moves or re-creates the page's widgets
-      nav_demo       │ page_main    the routed page, inside its error boundary
+      nav_demo       │ page_<slug>  the routed page, inside its error boundary; one key per page, so a
+                     │              page switch replaces the old page's elements instead of moving them
       nav_settings   │
 """
 
@@ -52,7 +53,7 @@ def main(pages: Sequence[Page] = PAGES) -> None:
             for conflict in sessions.take_conflicts():
                 st.warning(_describe(conflict), icon=":material/sync_problem:")
             show_failed_callback(show_details=debug)
-        with st.container(key="page_main"), widget_scope(route.page.slug):
+        with st.container(key=f"page_{route.page.slug}"), widget_scope(route.page.slug):
             with error_boundary(route.page.slug, trace_id, show_details=debug):
                 route.page.render(PageContext(services=services, params=route.params))
     activity.record_script_run(route.page.slug)

@@ -13,6 +13,7 @@ run that follows commits everything queued in one transaction before anything is
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -63,28 +64,54 @@ def controlled(
     annotation: Any = Any,
     scope: str | None = None,
     options: Sequence[Any] | None = None,
+    invalid_message: str | None = None,
+    audited: bool = True,
     **kwargs: Any,
 ) -> Any:
-    """Draw `widget` with a durable, validated value; returns the value it shows."""
+    """Draw `widget` with a durable, validated value; return the last good value.
+
+    `invalid_message` is what the user reads when a value is rejected; passing it also reserves
+    the line the message appears on, so nothing below moves when it shows or goes. `audited=False`
+    keeps a value (e.g. a filter) out of the audit trail.
+    """
     scope = scope or _scope.get()
     wkey = widget_key(scope, key)
     adapter = _adapter(annotation)
     session = sessions.current()
     slot = (scope, key)
+    record = sessions.stored(bootstrap.services(), scope, key)
     if slot not in session.pending:
-        record = sessions.stored(bootstrap.services(), scope, key)
         if record is not None and (wkey not in st.session_state or session.seen.get(slot) != record.version):
             st.session_state[wkey] = _from_store(adapter, record.value, default, options)
             session.seen[slot] = record.version
+            session.errors.pop(wkey, None)  # it shows a good value again: the old complaint no longer applies
         elif record is None and wkey not in st.session_state:
             st.session_state[wkey] = default
+            session.errors.pop(wkey, None)
     if options is not None:
         kwargs["options"] = options
-    value = widget(label, key=wkey, on_change=_changed, args=(scope, key, wkey, adapter), **kwargs)
+    value = widget(
+        label, key=wkey, on_change=_changed, args=(scope, key, wkey, adapter, invalid_message, audited), **kwargs
+    )
     error = session.errors.get(wkey)
-    if error:
+    if invalid_message is not None:
+        _message_line(error)
+    elif error:
         st.caption(f":red[:material/error: {error}]")
+    if error:  # the page works with what was accepted, not with the rejected input
+        return _from_store(adapter, record.value, default, options) if record is not None else default
     return value
+
+
+def _message_line(error: str | None) -> None:
+    """A line of fixed height under a widget: empty, or the message why a value was rejected."""
+    text = f"⚠ {html.escape(error)}" if error else "&nbsp;"
+    st.markdown(
+        f'<div class="robustapp-field-message" style="height:1.4rem;line-height:1.4rem;font-size:0.85rem;'
+        f'color:var(--st-red-color, #d32f2f);overflow:hidden;white-space:nowrap;text-overflow:ellipsis">'
+        f"{text}</div>",
+        unsafe_allow_html=True,
+    )
 
 
 def _from_store(adapter: TypeAdapter, stored: Any, default: Any, options: Sequence[Any] | None) -> Any:
@@ -100,15 +127,17 @@ def _from_store(adapter: TypeAdapter, stored: Any, default: Any, options: Sequen
     return value if value in options else default
 
 
-def _changed(scope: str, key: str, wkey: str, adapter: TypeAdapter) -> None:
+def _changed(
+    scope: str, key: str, wkey: str, adapter: TypeAdapter, invalid_message: str | None, audited: bool
+) -> None:
     session = sessions.current()
     try:
         value = adapter.dump_python(adapter.validate_python(st.session_state[wkey]), mode="json")
     except ValidationError as exc:
-        session.errors[wkey] = "; ".join(error["msg"] for error in exc.errors())
+        session.errors[wkey] = invalid_message or "; ".join(error["msg"] for error in exc.errors())
         return
     session.errors.pop(wkey, None)
-    session.queue(Change(scope, key, value, base_version=session.seen.get((scope, key))))
+    session.queue(Change(scope, key, value, base_version=session.seen.get((scope, key)), audited=audited))
 
 
 def _bounded(kind: type, low: Any, high: Any) -> Any:

@@ -10,48 +10,30 @@
 
 from __future__ import annotations
 
-import os
 import queue
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS, Server, wait_for_app
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 60.0
+from tests.e2e.harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPO_ROOT,
+    START_TIMEOUT,
+    UI_TIMEOUT_MS,
+    Server,
+    drain,
+    server_env,
+    wait_for_app,
+)
 
 expect.set_options(timeout=UI_TIMEOUT_MS)
-
-
-def _server_env(home: Path) -> dict[str, str]:
-    # The autouse app_home fixture is per test; this server outlives tests, so pin its own home.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROBUSTAPP_")}
-    env.update(ROBUSTAPP_HOME=str(home), ROBUSTAPP_ENV_FILE=str(home / "no-such.env"), PYTHONUNBUFFERED="1")
-    return env
-
-
-def _drain(process: subprocess.Popen[str]) -> tuple[queue.Queue[str], threading.Thread]:
-    """Read the server's stdout line by line in a thread, so the pipe never fills."""
-    lines: queue.Queue[str] = queue.Queue()
-
-    def drain() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-        lines.put("")
-
-    reader = threading.Thread(target=drain, name="e2e-server-stdout", daemon=True)
-    reader.start()
-    return lines, reader
 
 
 def _kill(process: subprocess.Popen[str]) -> None:
@@ -69,12 +51,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         process = subprocess.Popen(
             [sys.executable, "-m", "robustapp", "run", "--headless"],
             cwd=REPO_ROOT,
-            env=_server_env(home),
+            env=server_env(home),
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
         )
-    lines, reader = _drain(process)
+    lines, reader = drain(process)
     try:
         try:
             line = lines.get(timeout=START_TIMEOUT)

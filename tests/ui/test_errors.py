@@ -48,13 +48,13 @@ def test_a_failing_page_shows_a_panel_with_a_trace_id_and_the_rest_keeps_working
     at = open_app("demo")
     at.button(key="demo_raise").click().run()
     assert not at.exception
-    assert has_block(block(at, "page_main"), "error_panel")
+    assert has_block(block(at, "page_demo"), "error_panel")
     (error,) = at.error
     assert error.value == "**This page ran into a problem.** An unexpected error occurred."
     (trace_id,) = _trace_ids(at)
     assert trace_id in (app_home / "logs" / "robustapp.log").read_text()
     assert title(at) == "Demo"  # what the page drew before it failed is still there
-    assert len(at.sidebar.button) == 3
+    assert len(at.sidebar.button) == 4
 
     at.button(key="nav_home").click().run()
     assert not at.exception

@@ -32,7 +32,7 @@ def test_home_is_the_default_page() -> None:
     assert title(at) == "robustapp"
     assert [metric.label for metric in at.metric] == ["Demo items", "Database size", "Schema version"]
     assert at.metric[0].value == "0"
-    assert [button.key for button in at.sidebar.button] == ["nav_home", "nav_demo", "nav_settings"]
+    assert [button.key for button in at.sidebar.button] == ["nav_home", "nav_demo", "nav_settings", "nav_audit"]
     assert not at.info
 
 
@@ -41,6 +41,7 @@ def test_sidebar_buttons_switch_pages_and_the_url_follows() -> None:
     for key, expected_title, page in [
         ("nav_demo", "Demo", "demo"),
         ("nav_settings", "Settings", "settings"),
+        ("nav_audit", "Audit trail", "audit"),
         ("nav_home", "robustapp", "home"),
     ]:
         at.button(key=key).click().run()
@@ -55,6 +56,7 @@ def test_the_current_page_is_marked_in_the_sidebar() -> None:
         "nav_home": "tertiary",
         "nav_demo": "primary",
         "nav_settings": "tertiary",
+        "nav_audit": "tertiary",
     }
 
 

@@ -26,6 +26,7 @@ RAW_AND_PARSED = {
     "bcrypt_rounds": ("10", 10),
     "start_timeout": ("12.5", 12.5),
     "checkpoint_idle_seconds": ("0.5", 0.5),
+    "form_history_limit": ("25", 25),
 }
 
 

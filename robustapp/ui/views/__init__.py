@@ -22,12 +22,13 @@ class PageContext:
 
 
 def _pages() -> list[Page]:
-    from robustapp.ui.views import demo, home, settings  # they import PageContext from here
+    from robustapp.ui.views import audit, demo, home, settings  # they import PageContext from here
 
     return [
         Page("home", "Home", ":material/home:", home.render),
         Page("demo", "Demo", ":material/science:", demo.render),
         Page("settings", "Settings", ":material/settings:", settings.render),
+        Page("audit", "Audit", ":material/history:", audit.render),
     ]
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 import streamlit as st
-from pydantic import StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from robustapp.services import demo
 from robustapp.storage import Database
 from robustapp.ui.errors import guarded
+from robustapp.ui.forms import form_field, get_form_state, render_form_controls
 from robustapp.ui.widgets import (
     s_checkbox,
     s_date,
@@ -36,6 +37,7 @@ def render(ctx: PageContext) -> None:
     st.caption("Widgets echo what you enter; items are written to your database.")
     _echo_widgets()
     _items(ctx.services.db)
+    _project_form()
     st.subheader("Error handling")
     if st.button("Raise an error on this page", key="demo_raise"):
         raise RuntimeError("a deliberate error from the Demo page")
@@ -50,7 +52,10 @@ def _echo_widgets() -> None:
     left, right = st.columns(2)
     with left:
         name = s_text("Your name", "name", placeholder="Type and press Enter")
-        code = s_text("Code (three capital letters)", "code", annotation=Code, max_chars=3)
+        code = s_text(
+            "Code (three capital letters)", "code", annotation=Code, max_chars=3,
+            invalid_message="A code is three capital letters, like ABC (not saved)",
+        )
         count = s_number("How many", "count", default=3, min_value=0, max_value=1000)
         level = s_slider("Level", "level", min_value=0, max_value=100, default=50)
         colour = s_select("Colour", "colour", ["red", "green", "blue"])
@@ -104,3 +109,50 @@ def _add_item(db: Database) -> None:
     category, value = st.session_state["demo_item_category"], st.session_state["demo_item_value"]
     new_id = demo.add_item(db, name, category, value)
     st.session_state[_FEEDBACK] = ("success", f"Added item {new_id}.")
+
+
+class Project(BaseModel):
+    """The Demo page's form: one field per widget type, with rules that Save checks."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] = ""
+    budget: Annotated[float, Field(ge=0)] = 0.0
+    priority: Literal["low", "medium", "high"] = "medium"
+    tags: list[Literal["data", "ui", "ops", "research"]] = []
+    visibility: Literal["private", "team", "public"] = "team"
+    billable: bool = False
+    active: bool = True
+    progress: Annotated[int, Field(ge=0, le=100)] = 0
+    start_date: dt.date = dt.date(2026, 1, 1)
+    end_date: dt.date = dt.date(2026, 12, 31)
+    start_time: dt.time = dt.time(9, 0)
+    colour: str = "#1F77B4"
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _starts_before_it_ends(self) -> Self:
+        if self.start_date > self.end_date:
+            raise ValueError(f"the start date {self.start_date} is after the end date {self.end_date}")
+        return self
+
+
+def _project_form() -> None:
+    """A form with history: every change is an undoable step, kept across reloads and restarts."""
+    st.subheader("A form with undo/redo")
+    form = get_form_state("project", Project)
+    left, right = st.columns(2)
+    with left:
+        form_field(form, "name", st.text_input, "Project name", placeholder="1 to 40 characters")
+        form_field(form, "budget", st.number_input, "Budget (≥ 0)", step=100.0)
+        form_field(form, "priority", st.selectbox, format_func=str.capitalize)
+        form_field(form, "tags", st.multiselect)
+        form_field(form, "progress", st.slider, "Progress (%)", min_value=0, max_value=100)
+        form_field(form, "notes", st.text_area, height=68)
+    with right:
+        form_field(form, "visibility", st.radio, horizontal=True, format_func=str.capitalize)
+        form_field(form, "billable", st.checkbox)
+        form_field(form, "active", st.toggle)
+        form_field(form, "start_date", st.date_input, "Starts")
+        form_field(form, "end_date", st.date_input, "Ends")
+        form_field(form, "start_time", st.time_input, "Daily stand-up")
+        form_field(form, "colour", st.color_picker)
+    render_form_controls(form)
