@@ -135,7 +135,10 @@ class ServerProcess:
                 log.warning("graceful shutdown request failed", error=str(exc))
             self._wait(proc, SHUTDOWN_GRACE)
         if proc.poll() is None:
-            log.warning("server did not stop in time; terminating", pid=proc.pid)
+            if self.app is None:
+                log.info("server not ready yet; terminating it", pid=proc.pid)
+            else:
+                log.warning("server did not stop in time; terminating", pid=proc.pid)
             proc.terminate()
             self._wait(proc, TERMINATE_GRACE)
         if proc.poll() is None:

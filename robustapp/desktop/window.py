@@ -10,6 +10,7 @@ import importlib
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ log = get_logger(__name__)
 
 TITLE = "robustapp"
 _IS_LINUX = sys.platform.startswith("linux")
+STRANDED_GRACE = 2.0  # pywebview's helper threads end within milliseconds once answered
 
 
 def gui_problem() -> str | None:
@@ -117,6 +119,7 @@ class AppWindow:
             debug=self.debug,
         )
         log.info("window closed")
+        _release_stranded_calls(window)
 
     def load(self, url: str) -> None:
         """Show the page at `url` (the app)."""
@@ -200,6 +203,38 @@ class AppWindow:
                 return WindowGeometry(rect.x(), rect.y(), rect.width(), rect.height(), maximized)
             return WindowGeometry(native.x(), native.y(), native.width(), native.height())
         return WindowGeometry(window.x, window.y, window.width, window.height, self._maximized)
+
+
+def _release_stranded_calls(window: webview.Window) -> None:
+    """Answer the JavaScript calls the closed window left waiting, so the process can exit.
+
+    pywebview's Qt backend runs `evaluate_js` by signalling the GUI thread and then waiting on a semaphore
+    with no timeout, and every finished page load starts a non-daemon thread that makes such calls (it
+    injects `window.pywebview`). A window closed while a page is loading leaves that thread waiting for an
+    answer no event loop will ever give, and Python waits for non-daemon threads at exit: the launcher
+    never ended. Release those waits with no result, as pywebview's GTK and WinForms backends do on close;
+    repeat briefly for a call that reached the window just before it closed and registers only now.
+    """
+    native = getattr(window, "native", None)
+    pending = getattr(native, "_js_results", None)
+    if not isinstance(pending, dict):
+        return  # not the Qt backend, or its internals changed: nothing known to release
+    released: set[str] = set()
+    deadline = time.monotonic() + STRANDED_GRACE
+    while True:
+        for call_id, call in list(pending.items()):
+            if call_id not in released:
+                released.add(call_id)
+                call["result"] = None
+                call["semaphore"].release()
+                log.info("answered a JavaScript call the closed window left waiting")
+        waiting = [t for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()]
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            log.warning("threads still running after the window closed", threads=[t.name for t in waiting])
+            return
+        time.sleep(0.02)
 
 
 def _x_display_opens(display: str) -> bool:
