@@ -19,8 +19,11 @@ relies on it (compare-and-set), so a wrong guess costs a read, never a wrong ent
 from __future__ import annotations
 
 import json
+import threading
+import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -86,17 +89,72 @@ def _utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+class _ScopeCache:
+    """This process's copy of each scope it has read, dropped whenever the scope is written.
+
+    Exact because the server is the only process that writes the database (DESIGN.md §2) and
+    every write of ui_state goes through `StateService.save`; anything else that rewrites the
+    table (a restore) must call `forget_cached_state(db)`.
+    """
+
+    def __init__(self) -> None:
+        self._scopes: dict[tuple[str, str], dict[str, StoredValue]] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self, owner: str, scope: str, read: Callable[[], dict[str, StoredValue]]
+    ) -> dict[str, StoredValue]:
+        """The cached scope, or `read()` it; under the lock, so no drop slips between read and keep."""
+        with self._lock:
+            values = self._scopes.get((owner, scope))
+            if values is None:
+                values = self._scopes[(owner, scope)] = read()
+            return dict(values)
+
+    def drop(self, owner: str, scopes: set[str]) -> None:
+        with self._lock:
+            for scope in scopes:
+                self._scopes.pop((owner, scope), None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._scopes.clear()
+
+
+_caches: weakref.WeakKeyDictionary[Database, _ScopeCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def _cache_of(db: Database) -> _ScopeCache:
+    with _caches_lock:
+        cache = _caches.get(db)
+        if cache is None:
+            cache = _caches[db] = _ScopeCache()
+        return cache
+
+
+def forget_cached_state(db: Database) -> None:
+    """Drop every cached scope of `db` (after anything but StateService rewrote ui_state)."""
+    _cache_of(db).clear()
+
+
 class StateService:
     """Reads and writes one owner's UI state through the database's single write path."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._cache = _cache_of(db)
 
     def load(self, owner: str, scope: str) -> dict[str, StoredValue]:
-        return {
-            key: StoredValue(json.loads(row.value), row.version, row.updated_at, row.updated_by)
-            for key, row in ui_state.load_scope(self.db, owner, scope).items()
-        }
+        """Every stored value of one scope (read from the database once, then from memory)."""
+
+        def read() -> dict[str, StoredValue]:
+            return {
+                key: StoredValue(json.loads(row.value), row.version, row.updated_at, row.updated_by)
+                for key, row in ui_state.load_scope(self.db, owner, scope).items()
+            }
+
+        return self._cache.get(owner, scope, read)
 
     def save(self, actor: Actor, changes: list[Change], *, trace_id: str) -> SaveResult:
         """Write every real change in one transaction, with its audit entry."""
@@ -136,7 +194,10 @@ class StateService:
             audit_log.append_many(cursor, audit_entries, known_head)
             return result
 
-        return self.db.write(write)
+        try:
+            return self.db.write(write)
+        finally:
+            self._cache.drop(actor.owner, {change.scope for change in changes})
 
 
 def _is_stale(current: ui_state.StoredRow, change: Change, actor: Actor) -> bool:

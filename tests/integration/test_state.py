@@ -12,7 +12,7 @@ import pytest
 
 from robustapp.domain.audit import AuditEntry
 from robustapp.services import audit
-from robustapp.services.state import Actor, Change, SaveResult, StateService
+from robustapp.services.state import Actor, Change, SaveResult, StateService, forget_cached_state
 from robustapp.storage import Database, audit_log, migrate, ui_state
 from robustapp.storage.audit_log import AuditFilter
 
@@ -257,3 +257,19 @@ def test_concurrent_saves_on_overlapping_keys_lose_nothing(db: Database, state: 
         assert [e.old_value for e in entries] == [None] + [e.new_value for e in entries[:-1]]
         assert entries[-1].new_value == f'"{stored[key].value}"'
     _chain_is_whole(db)
+
+
+def test_a_scope_is_read_once_and_every_save_is_seen_by_the_next_load(db: Database, state: StateService) -> None:
+    _save(state, ADA, "name", "Ada")
+    assert state.load("ada", "demo")["name"].value == "Ada"
+    _save(StateService(db), ADA_OTHER_WINDOW, "name", "Grace", base=1)  # another service object, same file
+    assert state.load("ada", "demo")["name"].value == "Grace"
+
+
+def test_a_rewrite_outside_the_service_is_seen_once_the_cache_is_forgotten(db: Database, state: StateService) -> None:
+    _save(state, ADA, "name", "Ada")
+    assert state.load("ada", "demo")["name"].value == "Ada"
+    with db.transaction() as cursor:  # e.g. a restore
+        cursor.execute("UPDATE ui_state SET value = '\"Restored\"', version = 9")
+    forget_cached_state(db)
+    assert state.load("ada", "demo")["name"].value == "Restored"
