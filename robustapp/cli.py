@@ -419,6 +419,7 @@ def version() -> None:
 class Suite(StrEnum):
     UNIT = "unit"
     INTEGRATION = "integration"
+    PROPERTY = "property"
     UI = "ui"
     E2E = "e2e"
     DESKTOP = "desktop"

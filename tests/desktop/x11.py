@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import psutil
+
 
 @dataclass(frozen=True)
 class Geometry:
@@ -35,8 +37,22 @@ def visible_windows_of(display: str, pid: int) -> list[int]:
 
 
 def wait_for_window(display: str, pid: int, timeout: float = 30.0) -> int:
-    """The window of process `pid`, once it is on screen."""
-    return _wait(lambda: visible_windows_of(display, pid), f"process {pid}", timeout)
+    """The window of process `pid`, once it is on screen; fails at once if the process has ended."""
+
+    def find() -> list[int]:
+        windows = visible_windows_of(display, pid)
+        if not windows and not _is_alive(pid):
+            raise AssertionError(f"process {pid} ended before it showed a window")
+        return windows
+
+    return _wait(find, f"process {pid}", timeout)
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def wait_for_named_window(display: str, name: str, timeout: float = 15.0) -> int:
