@@ -59,6 +59,7 @@ class Change:
     value: Any
     base_version: int | None = None
     audited: bool = True  # False for bookkeeping such as the current route
+    shown_before: Any = None  # what the user saw before a first change (a widget's default), for the audit
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ class StateService:
                         "session_id": actor.session_id,
                         "scope": change.scope,
                         "key": change.key,
-                        "old_value": current.value if current else None,
+                        "old_value": current.value if current else _shown_before(change),
                         "new_value": new_text,
                         "trace_id": trace_id,
                     }
@@ -198,6 +199,10 @@ class StateService:
             return self.db.write(write)
         finally:
             self._cache.drop(actor.owner, {change.scope for change in changes})
+
+
+def _shown_before(change: Change) -> str | None:
+    return canonical_json(change.shown_before) if change.shown_before is not None else None
 
 
 def _is_stale(current: ui_state.StoredRow, change: Change, actor: Actor) -> bool:

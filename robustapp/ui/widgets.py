@@ -91,7 +91,7 @@ def controlled(
     if options is not None:
         kwargs["options"] = options
     value = widget(
-        label, key=wkey, on_change=_changed, args=(scope, key, wkey, adapter, invalid_message, audited), **kwargs
+        label, key=wkey, on_change=_changed, args=(scope, key, wkey, adapter, invalid_message, audited, default), **kwargs
     )
     error = session.errors.get(wkey)
     if invalid_message is not None:
@@ -128,7 +128,13 @@ def _from_store(adapter: TypeAdapter, stored: Any, default: Any, options: Sequen
 
 
 def _changed(
-    scope: str, key: str, wkey: str, adapter: TypeAdapter, invalid_message: str | None, audited: bool
+    scope: str,
+    key: str,
+    wkey: str,
+    adapter: TypeAdapter,
+    invalid_message: str | None,
+    audited: bool,
+    default: Any,
 ) -> None:
     session = sessions.current()
     try:
@@ -137,7 +143,20 @@ def _changed(
         session.errors[wkey] = invalid_message or "; ".join(error["msg"] for error in exc.errors())
         return
     session.errors.pop(wkey, None)
-    session.queue(Change(scope, key, value, base_version=session.seen.get((scope, key)), audited=audited))
+    session.queue(
+        Change(
+            scope, key, value, base_version=session.seen.get((scope, key)), audited=audited,
+            shown_before=_as_json(adapter, default),
+        )
+    )
+
+
+def _as_json(adapter: TypeAdapter, value: Any) -> Any:
+    """`value` as the store keeps it (None when it cannot be expressed: no "before" is recorded)."""
+    try:
+        return adapter.dump_python(value, mode="json")
+    except (ValidationError, ValueError, TypeError):
+        return None
 
 
 def _bounded(kind: type, low: Any, high: Any) -> Any:

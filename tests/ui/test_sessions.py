@@ -78,7 +78,7 @@ def test_a_stale_edit_loses_nothing_both_values_are_in_the_audit_trail() -> None
     first, second = _windows()
     _type_name(first, "Alice")
     _type_name(second, "Bob")
-    assert _names_in_the_audit_trail() == [(None, '"Alice"'), ('"Alice"', '"Bob"')]
+    assert _names_in_the_audit_trail() == [('""', '"Alice"'), ('"Alice"', '"Bob"')]
     assert audit.verify(bootstrap.services().db).ok
 
 
@@ -103,7 +103,7 @@ def test_a_stale_edit_equal_to_the_newer_value_writes_nothing_and_flags_nothing(
     _type_name(first, "Ada")
     _type_name(second, "Ada")
     assert _notices(second) == []
-    assert _names_in_the_audit_trail() == [(None, '"Ada"')]
+    assert _names_in_the_audit_trail() == [('""', '"Ada"')]
 
 
 def test_a_newer_value_from_another_session_replaces_a_rejected_one_and_its_message() -> None:
@@ -137,7 +137,7 @@ def test_windows_taking_turns_without_rerunning_lose_no_write() -> None:
     assert [new for _, new in trail] == [
         f'"window {number} turn {turn}"' for turn in range(rounds) for number in range(len(windows))
     ]
-    assert [old for old, _ in trail] == [None] + [new for _, new in trail[:-1]]  # an unbroken history
+    assert [old for old, _ in trail] == ['""'] + [new for _, new in trail[:-1]]  # an unbroken history
     for at in windows:
         at.run()
         assert at.text_input(key="demo_name").value == f"window {len(windows) - 1} turn {rounds - 1}"

@@ -30,6 +30,7 @@ class Widget:
     second: Any
     first_json: str  # as the audit trail records it
     second_json: str
+    default_json: str  # what the widget showed before its first change
 
     def on(self, at: AppTest):
         return getattr(at, self.element)(key=f"demo_{self.key}")
@@ -39,18 +40,18 @@ class Widget:
 
 
 WIDGETS = [
-    Widget("text_input", "name", "Ada", "Grace", '"Ada"', '"Grace"'),
-    Widget("text_input", "code", "ABC", "XYZ", '"ABC"', '"XYZ"'),
-    Widget("number_input", "count", 7, 12, "7", "12"),
-    Widget("slider", "level", 70, 20, "70", "20"),
-    Widget("selectbox", "colour", "green", "blue", '"green"', '"blue"'),
-    Widget("multiselect", "tags", ["fast"], ["fast", "offline"], '["fast"]', '["fast","offline"]'),
-    Widget("radio", "size", "M", "L", '"M"', '"L"'),
-    Widget("checkbox", "agree", True, False, "true", "false"),
-    Widget("toggle", "toggle", True, False, "true", "false"),
-    Widget("date_input", "day", dt.date(2027, 3, 4), dt.date(2025, 12, 31), '"2027-03-04"', '"2025-12-31"'),
-    Widget("time_input", "time", dt.time(13, 15), dt.time(18, 45), '"13:15:00"', '"18:45:00"'),
-    Widget("text_area", "notes", "first note", "second\nline", '"first note"', '"second\\nline"'),
+    Widget("text_input", "name", "Ada", "Grace", '"Ada"', '"Grace"', '""'),
+    Widget("text_input", "code", "ABC", "XYZ", '"ABC"', '"XYZ"', '""'),
+    Widget("number_input", "count", 7, 12, "7", "12", "3"),
+    Widget("slider", "level", 70, 20, "70", "20", "50"),
+    Widget("selectbox", "colour", "green", "blue", '"green"', '"blue"', '"red"'),
+    Widget("multiselect", "tags", ["fast"], ["fast", "offline"], '["fast"]', '["fast","offline"]', '["robust"]'),
+    Widget("radio", "size", "M", "L", '"M"', '"L"', '"S"'),
+    Widget("checkbox", "agree", True, False, "true", "false", "false"),
+    Widget("toggle", "toggle", True, False, "true", "false", "false"),
+    Widget("date_input", "day", dt.date(2027, 3, 4), dt.date(2025, 12, 31), '"2027-03-04"', '"2025-12-31"', '"2026-01-01"'),
+    Widget("time_input", "time", dt.time(13, 15), dt.time(18, 45), '"13:15:00"', '"18:45:00"', '"09:30:00"'),
+    Widget("text_area", "notes", "first note", "second\nline", '"first note"', '"second\\nline"', '""'),
 ]
 every_widget = pytest.mark.parametrize("widget", WIDGETS, ids=str)
 
@@ -130,10 +131,10 @@ def test_a_value_is_shown_again_after_switching_pages_and_back(widget: Widget) -
 @every_widget
 def test_each_change_writes_one_audit_entry_from_old_to_new(widget: Widget) -> None:
     at = _set(open_app("demo"), widget, widget.first)
-    assert [(e.old_value, e.new_value) for e in _entries(widget.key)] == [(None, widget.first_json)]
+    assert [(e.old_value, e.new_value) for e in _entries(widget.key)] == [(widget.default_json, widget.first_json)]
     _set(at, widget, widget.second)
     assert [(e.old_value, e.new_value) for e in _entries(widget.key)] == [
-        (None, widget.first_json),
+        (widget.default_json, widget.first_json),
         (widget.first_json, widget.second_json),
     ]
     assert len(_entries()) == 2  # and nothing for any other widget
