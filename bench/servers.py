@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
@@ -49,7 +50,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class _Server:
+class _Server(ABC):
     """A server subprocess in its own temp directory, with its health URL."""
 
     name = ""
@@ -62,8 +63,9 @@ class _Server:
         self.process: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
 
+    @abstractmethod
     def command(self) -> list[str]:
-        raise NotImplementedError
+        """The command line that starts this server."""
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ROBUSTAPP_")}
@@ -102,8 +104,9 @@ class _Server:
     def log_tail(self) -> str:
         return (self.home / "server.log").read_text(errors="replace")[-2000:]
 
+    @abstractmethod
     def request_stop(self) -> None:
-        raise NotImplementedError
+        """Ask the server to stop the way its users stop it."""
 
     def stop(self) -> None:
         """Stop gracefully, wait, kill if it hangs; then remove the temp directory."""

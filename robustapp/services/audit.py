@@ -89,7 +89,7 @@ def verify(db: Database) -> VerifyReport:
     _require_log(db)
     with audit_log.snapshot(db) as cursor:
         head = audit_log.head(cursor)
-        (total,) = cursor.execute("SELECT count(*) FROM audit_log").fetchone() or (0,)
+        total = audit_log.count_all(cursor)
         problems = verify_chain(audit_log.stream(cursor), head)
     return VerifyReport(total, problems)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from robustapp.storage import Database
+from robustapp.storage import Database, demo_items
 
 CATEGORIES = ("alpha", "beta", "gamma", "delta")
 
@@ -15,26 +15,19 @@ def add_item(db: Database, name: str, category: str, value: float) -> int:
         raise ValueError("an item needs a name")
 
     def insert(cursor) -> int:
-        (next_id,) = cursor.execute("SELECT coalesce(max(id), 0) + 1 FROM demo_items").fetchone()
-        cursor.execute(
-            "INSERT INTO demo_items (id, name, category, value) VALUES (?, ?, ?, ?)",
-            [next_id, name.strip(), category, value],
-        )
-        return int(next_id)
+        new_id = demo_items.last_id(cursor) + 1
+        demo_items.insert(cursor, [(new_id, name.strip(), category, value)])
+        return new_id
 
     return db.write(insert)
 
 
 def list_items(db: Database, limit: int = 100) -> list[dict]:
-    rows = db.query(
-        "SELECT id, name, category, value FROM demo_items ORDER BY id DESC LIMIT ?", [limit]
-    )
-    return [dict(zip(("id", "name", "category", "value"), row, strict=True)) for row in rows]
+    return demo_items.newest(db, limit)
 
 
 def count_items(db: Database) -> int:
-    row = db.query_one("SELECT count(*) FROM demo_items")
-    return int(row[0]) if row else 0
+    return demo_items.count(db)
 
 
 def seed(db: Database, rows: int = 1000, *, seed_value: int = 7) -> int:
@@ -42,12 +35,12 @@ def seed(db: Database, rows: int = 1000, *, seed_value: int = 7) -> int:
     rng = random.Random(seed_value)
 
     def insert(cursor) -> int:
-        (start,) = cursor.execute("SELECT coalesce(max(id), 0) FROM demo_items").fetchone()
+        start = demo_items.last_id(cursor)
         data = [
             (start + i + 1, f"item {start + i + 1}", rng.choice(CATEGORIES), round(rng.gauss(100, 25), 2))
             for i in range(rows)
         ]
-        cursor.executemany("INSERT INTO demo_items (id, name, category, value) VALUES (?, ?, ?, ?)", data)
+        demo_items.insert(cursor, data)
         return len(data)
 
     return db.write(insert)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import threading
-import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from collections.abc import Callable
@@ -122,21 +121,9 @@ class _ScopeCache:
             self._scopes.clear()
 
 
-_caches: weakref.WeakKeyDictionary[Database, _ScopeCache] = weakref.WeakKeyDictionary()
-_caches_lock = threading.Lock()
-
-
-def _cache_of(db: Database) -> _ScopeCache:
-    with _caches_lock:
-        cache = _caches.get(db)
-        if cache is None:
-            cache = _caches[db] = _ScopeCache()
-        return cache
-
-
 def forget_cached_state(db: Database) -> None:
     """Drop every cached scope of `db` (after anything but StateService rewrote ui_state)."""
-    _cache_of(db).clear()
+    db.companion(_ScopeCache).clear()
 
 
 class StateService:
@@ -144,7 +131,7 @@ class StateService:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._cache = _cache_of(db)
+        self._cache = db.companion(_ScopeCache)
 
     def load(self, owner: str, scope: str) -> dict[str, StoredValue]:
         """Every stored value of one scope (read from the database once, then from memory)."""

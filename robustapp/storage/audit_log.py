@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import duckdb
 
@@ -37,17 +35,9 @@ class KnownHead:
         self.value: str | None = None  # "seq:hash", as app_meta stores it
 
 
-_known_heads: WeakKeyDictionary[Database, KnownHead] = WeakKeyDictionary()
-_known_heads_lock = threading.Lock()
-
-
 def known_head(db: Database) -> KnownHead:
     """The one KnownHead of `db` in this process."""
-    with _known_heads_lock:
-        known = _known_heads.get(db)
-        if known is None:
-            known = _known_heads[db] = KnownHead()
-        return known
+    return db.companion(KnownHead)
 
 
 def append(cursor: duckdb.DuckDBPyConnection, **fields: Any) -> AuditEntry:
@@ -167,6 +157,12 @@ def count(db: Database, where: AuditFilter | None = None) -> int:
     clause, params = _where(where or AuditFilter())
     row = db.query_one(f"SELECT count(*) FROM audit_log{clause}", params)
     return row[0] if row else 0
+
+
+def count_all(cursor: duckdb.DuckDBPyConnection) -> int:
+    """Every entry, counted in the caller's (snapshot) transaction."""
+    (total,) = cursor.execute("SELECT count(*) FROM audit_log").fetchone() or (0,)
+    return int(total)
 
 
 def scopes(db: Database) -> list[str]:

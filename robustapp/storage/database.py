@@ -85,8 +85,17 @@ class Database:
         self._last_write = time.monotonic()
         self._dirty = False
         self._closed = False
+        self._companions: dict[type, Any] = {}
+        self._companions_lock = threading.Lock()
         self._checkpointer = IdleCheckpointer(self, checkpoint_idle_seconds)
         self._checkpointer.start()
+
+    def companion(self, kind: type[T]) -> T:
+        """This database's one `kind()` in this process: per-file memory such as caches and guesses."""
+        with self._companions_lock:
+            if kind not in self._companions:
+                self._companions[kind] = kind()
+            return self._companions[kind]
 
     # -- reads -------------------------------------------------------------------------
 

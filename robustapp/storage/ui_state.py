@@ -10,10 +10,8 @@ UPDATE check the guess costs none, and a wrong guess only falls back to the read
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime
-from weakref import WeakKeyDictionary
 
 import duckdb
 
@@ -50,17 +48,9 @@ class KnownRows:
         self._rows[(owner, scope, row.key)] = row
 
 
-_known: WeakKeyDictionary[Database, KnownRows] = WeakKeyDictionary()
-_known_lock = threading.Lock()
-
-
 def known_rows(db: Database) -> KnownRows:
     """The one KnownRows of `db` in this process."""
-    with _known_lock:
-        known = _known.get(db)
-        if known is None:
-            known = _known[db] = KnownRows()
-        return known
+    return db.companion(KnownRows)
 
 
 def load_scope(db: Database, owner: str, scope: str) -> dict[str, StoredRow]:
@@ -124,25 +114,6 @@ def update(
         params += [expected.value, expected.version, expected.updated_by]
     row = cursor.execute(sql, params).fetchone()
     return bool(row and row[0])
-
-
-def upsert(
-    cursor: duckdb.DuckDBPyConnection,
-    *,
-    owner: str,
-    scope: str,
-    key: str,
-    value: str,
-    version: int,
-    at: datetime,
-    session_id: str,
-) -> None:
-    """Write the key's row whether or not it has one."""
-    cursor.execute(
-        "INSERT OR REPLACE INTO ui_state (owner, scope, key, value, version, updated_at, updated_by) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [owner, scope, key, value, version, at, session_id],
-    )
 
 
 def delete_scope(cursor: duckdb.DuckDBPyConnection, owner: str, scope: str) -> None:
