@@ -4,16 +4,19 @@
     navigate("demo", {"item": "3"})  ──▶  the URL follows and the app reruns on that page
 
 The URL carries the route, so a reload or a deep link lands on the same page with the same
-params. An unknown page falls back to Home with a notice naming it.
+params. A page may declare its params as a pydantic model (`Page(..., params=ItemParams)`); the
+page then gets the validated model. An unknown page, or params its model rejects, fall back to
+Home with a notice naming what was wrong.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import streamlit as st
+from pydantic import BaseModel, ValidationError
 
 HOME = "home"
 ROUTE_SCOPE = "router"
@@ -27,6 +30,7 @@ class Page:
     title: str
     icon: str
     render: Callable[..., None]
+    params: type[BaseModel] | None = None  # None: the page takes the URL's params as they are
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class Route:
     page: Page
     params: dict[str, str] = field(default_factory=dict)
     notice: str | None = None
+    args: Any = field(default_factory=dict)  # what the page gets: its params model, validated, or the dict
 
     def as_stored(self) -> dict[str, object]:
         """The route as it is kept in the store, so a new window opens where the user was."""
@@ -58,10 +63,18 @@ class Router:
             st.query_params.from_dict(params)
         slug = params.pop(PAGE_PARAM, HOME)
         page = self.pages.get(slug)
-        if page is not None:
-            return Route(page, params)
+        if page is None:
+            return self._home(f"There is no page called {slug!r}; showing Home instead.")
+        if page.params is None:
+            return Route(page, params, args=params)
+        try:
+            return Route(page, params, args=page.params.model_validate(params))
+        except ValidationError as exc:
+            return self._home(f"The link to {page.title} has {_describe(exc)}; showing Home instead.")
+
+    def _home(self, notice: str) -> Route:
         st.query_params.from_dict({PAGE_PARAM: HOME})  # the URL names the page that is shown
-        return Route(self.pages[HOME], notice=f"There is no page called {slug!r}; showing Home instead.")
+        return Route(self.pages[HOME], notice=notice)
 
 
 def navigate(page: str, params: Mapping[str, str] | None = None) -> NoReturn:
@@ -75,6 +88,16 @@ def navigate(page: str, params: Mapping[str, str] | None = None) -> NoReturn:
         raise ValueError(f"params may not contain {PAGE_PARAM!r}; pass the page as the first argument")
     st.query_params.from_dict({PAGE_PARAM: page, **params})
     st.rerun()
+
+
+def _describe(exc: ValidationError) -> str:
+    """`ValidationError` as one line a user can act on: which param, what it was, what is wrong."""
+    problems = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"]) or "the params"
+        given = f"={error['input']!r}" if error["type"] != "missing" else ""
+        problems.append(f"{name}{given}: {error['msg'][:1].lower()}{error['msg'][1:]}")
+    return ("a bad parameter: " if len(problems) == 1 else "bad parameters: ") + "; ".join(problems)
 
 
 def _as_params(value: object) -> dict[str, str]:

@@ -55,7 +55,7 @@ def main(pages: Sequence[Page] = PAGES) -> None:
             show_failed_callback(show_details=debug)
         with st.container(key=f"page_{route.page.slug}"), widget_scope(route.page.slug):
             with error_boundary(route.page.slug, trace_id, show_details=debug):
-                route.page.render(PageContext(services=services, params=route.params))
+                route.page.render(PageContext(services=services, params=route.args))
     activity.record_script_run(route.page.slug)
 
 

@@ -23,11 +23,12 @@ def open_app(page: str | None = None, **params: str) -> AppTest:
     return at.run()
 
 
-def open_script(script: Callable[[], None], page: str | None = None) -> AppTest:
+def open_script(script: Callable[[], None], page: str | None = None, **params: str) -> AppTest:
     """Like `open_app`, for a self-contained script that calls the shell with extra pages."""
     at = AppTest.from_function(script, default_timeout=TIMEOUT)
     if page is not None:
         at.query_params["page"] = page
+    at.query_params.update(params)
     return at.run()
 
 

@@ -26,6 +26,25 @@ def _app_with_an_item_page() -> None:
     main([*PAGES, Page("item", "Item", ":material/tag:", item)])
 
 
+def _app_with_a_page_that_declares_its_params() -> None:
+    import streamlit as st
+    from pydantic import BaseModel, Field
+
+    from robustapp.ui.router import Page
+    from robustapp.ui.shell import main
+    from robustapp.ui.views import PAGES
+
+    class ReportParams(BaseModel):
+        year: int = Field(ge=2000, le=2100)
+        region: str = "all"
+
+    def report(ctx):
+        params: ReportParams = ctx.params
+        st.title(f"Report {params.year} ({params.region}, {type(params.year).__name__})")
+
+    main([*PAGES, Page("report", "Report", ":material/table:", report, params=ReportParams)])
+
+
 def test_home_is_the_default_page() -> None:
     at = open_app()
     assert not at.exception
@@ -100,6 +119,33 @@ def test_a_page_gets_its_params_from_the_url_and_keeps_them() -> None:
     at.text_input(key="item_note").input("checked").run()
     assert title(at) == "Item 42"
     assert at.query_params == {"page": "item", "id": "42"}
+
+
+def test_a_page_that_declares_its_params_gets_them_validated_and_typed() -> None:
+    at = open_script(_app_with_a_page_that_declares_its_params, page="report", year="2024")
+    assert not at.exception
+    assert title(at) == "Report 2024 (all, int)"
+    assert not at.info
+    assert at.query_params == {"page": "report", "year": "2024"}
+
+
+def test_bad_params_show_home_with_a_notice_naming_the_param_and_the_value() -> None:
+    at = open_script(_app_with_a_page_that_declares_its_params, page="report", year="1850")
+    assert not at.exception
+    assert title(at) == "robustapp"
+    assert len(at.info) == 1
+    notice = at.info[0].value
+    assert "Report" in notice and "year='1850'" in notice and "2000" in notice
+    assert at.query_params == {"page": "home"}
+
+
+def test_a_missing_required_param_is_named_in_the_notice() -> None:
+    at = open_script(_app_with_a_page_that_declares_its_params, page="report", region="north")
+    assert title(at) == "robustapp"
+    assert "year" in at.info[0].value and "required" in at.info[0].value
+    at.button(key="nav_demo").click().run()
+    assert title(at) == "Demo"
+    assert not at.info
 
 
 def test_navigate_from_a_callback_shows_the_page_and_its_params_in_one_click() -> None:

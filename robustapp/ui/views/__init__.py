@@ -8,6 +8,7 @@ multipage mode, where a URL path such as `/settings` runs `pages/settings.py` as
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from robustapp.bootstrap import Services
 from robustapp.ui.router import Page
@@ -15,10 +16,10 @@ from robustapp.ui.router import Page
 
 @dataclass(frozen=True)
 class PageContext:
-    """What a page gets: the services and the route's params."""
+    """What a page gets: the services and the route's params (its params model, when it declares one)."""
 
     services: Services
-    params: dict[str, str] = field(default_factory=dict)
+    params: Any = field(default_factory=dict)
 
 
 def _pages() -> list[Page]:
