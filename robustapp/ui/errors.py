@@ -59,6 +59,10 @@ def guarded(callback: Callable[P, object]) -> Callable[P, None]:
     return run
 
 
+def has_failed_callback() -> bool:
+    return _FAILED_CALLBACK in st.session_state
+
+
 def show_failed_callback(*, show_details: bool = False) -> None:
     """Draw the panel of a callback that failed just before this run, if one did."""
     failed = st.session_state.pop(_FAILED_CALLBACK, None)

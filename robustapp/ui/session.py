@@ -79,6 +79,10 @@ def remember(services: Services, trace_id: str, change: Change) -> None:
     current().loaded.pop(change.scope, None)
 
 
+def has_conflicts() -> bool:
+    return bool(current().conflicts)
+
+
 def take_conflicts() -> list[Conflict]:
     session = current()
     conflicts, session.conflicts = session.conflicts, []

@@ -39,6 +39,10 @@ def widget_scope(scope: str) -> Iterator[None]:
         _scope.reset(token)
 
 
+def current_scope() -> str:
+    return _scope.get()
+
+
 def widget_key(scope: str, key: str) -> str:
     """The Streamlit key of a controlled widget (its CSS class is `st-key-<this>`)."""
     return f"{scope}_{key}"

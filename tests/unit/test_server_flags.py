@@ -18,6 +18,7 @@ def test_the_desktop_flags_are_forced() -> None:
     assert flags["browser.gatherUsageStats"] is False
     assert flags["server.fileWatcherType"] == "none"
     assert flags["client.toolbarMode"] == "minimal"
+    assert flags["runner.postScriptGC"] is False  # a full GC after every run delays its last messages
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])

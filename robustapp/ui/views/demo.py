@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from robustapp.services import demo
 from robustapp.storage import Database
 from robustapp.ui.errors import guarded
+from robustapp.ui.sections import section
 from robustapp.ui.forms import form_field, get_form_state, render_form_controls
 from robustapp.ui.widgets import (
     s_checkbox,
@@ -47,6 +48,7 @@ def render(ctx: PageContext) -> None:
 Code = Annotated[str, StringConstraints(pattern=r"^([A-Z]{3})?$")]
 
 
+@section
 def _echo_widgets() -> None:
     """Every controlled widget type; each value is kept across reloads, page switches and restarts."""
     left, right = st.columns(2)
@@ -76,6 +78,7 @@ def _echo_widgets() -> None:
         )
 
 
+@section
 def _items(db: Database) -> None:
     st.subheader("Items in your database")
     with st.form("demo_add_item", clear_on_submit=True, border=True):
@@ -135,6 +138,7 @@ class Project(BaseModel):
         return self
 
 
+@section
 def _project_form() -> None:
     """A form with history: every change is an undoable step, kept across reloads and restarts."""
     st.subheader("A form with undo/redo")
