@@ -11,7 +11,11 @@
     ├── ServerError
     │   ├── ServerStartError   the server did not come up (the message names the log file)
     │   └── ControlAPIError    the running app's control API refused or failed a request
-    └── AlreadyRunningError    an instance of the app already owns this data home
+    ├── AlreadyRunningError    an instance of the app already owns this data home
+    └── QueryError
+        ├── QueryRefusedError  the SQL editor does not run that statement (not a query, reads files, …)
+        ├── QueryFailedError   DuckDB could not parse or run the query (its message says where)
+        └── QueryCancelledError  the query was cancelled or ran past its time limit
 
 Raise the specific error where you know what went wrong; translate at the edge only
 (the CLI prints `ErrorName: message` and exits 1, the UI shows a panel with a trace id).
@@ -64,3 +68,19 @@ class ControlAPIError(ServerError):
 
 class AlreadyRunningError(AppError):
     """Another instance of the app already owns this data home."""
+
+
+class QueryError(AppError):
+    """A query from the SQL editor did not give a result."""
+
+
+class QueryRefusedError(QueryError):
+    """The statement is not one the read-only SQL editor runs; the message says why."""
+
+
+class QueryFailedError(QueryError):
+    """DuckDB could not parse or run the query."""
+
+
+class QueryCancelledError(QueryError):
+    """The query was cancelled, or stopped at its time limit."""
