@@ -3,6 +3,7 @@
     thread A ─┐                      ┌─ read():  its own thread-local cursor, no lock
     thread B ─┼─ Database ───────────┤
     thread C ─┘   (one per process)  └─ transaction(): the writer lock → BEGIN … COMMIT / ROLLBACK
+                                        │   then, if committed, on_commit listeners(touched tags)
                                         idle checkpointer: CHECKPOINT once writes pause
 
 DuckDB lets one process open a file read-write and reports concurrent writes to the same
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +31,7 @@ from robustapp.errors import DatabaseBusyError, DatabaseOpenError, TransactionAb
 from robustapp.logs import get_logger
 
 T = TypeVar("T")
+CommitListener = Callable[[frozenset[str]], None]
 log = get_logger(__name__)
 
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
@@ -87,6 +89,7 @@ class Database:
         self._closed = False
         self._companions: dict[type, Any] = {}
         self._companions_lock = threading.Lock()
+        self._commit_listeners: tuple[CommitListener, ...] = ()
         self._checkpointer = IdleCheckpointer(self, checkpoint_idle_seconds)
         self._checkpointer.start()
 
@@ -130,17 +133,21 @@ class Database:
     # -- the write path ----------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(self, *, touches: Iterable[str] = ()) -> Iterator[duckdb.DuckDBPyConnection]:
         """Hold the writer lock for one transaction: commit on success, roll back on error.
 
         Nested use in the same thread joins the outer transaction; if a nested block raises,
         the whole transaction is rolled back even when the outer block catches the error.
         A failed statement whose error was caught also rolls everything back (DuckDB would
         otherwise answer COMMIT with success and keep nothing): TransactionAbortedError.
+
+        `touches` names what the block changes, as tags ("table:<name>", "dataset:<name>"); after
+        the outermost transaction commits, the `on_commit` listeners get the tags of all its blocks.
         """
         depth = getattr(self._local, "depth", 0)
         cursor = self.cursor()
         if depth:
+            self._local.touched.update(_as_tags(touches))
             self._local.depth = depth + 1
             try:
                 yield cursor
@@ -154,6 +161,7 @@ class Database:
             cursor.execute("BEGIN TRANSACTION")
             self._local.depth = 1
             self._local.failed_inside = False
+            self._local.touched = _as_tags(touches)
             try:
                 yield cursor
                 self._check_can_commit(cursor)
@@ -170,6 +178,7 @@ class Database:
             finally:
                 self._local.depth = 0
                 self._last_write = time.monotonic()
+        self._tell_commit_listeners(frozenset(self._local.touched))  # reached only after COMMIT
 
     def _check_can_commit(self, cursor: duckdb.DuckDBPyConnection) -> None:
         if self._local.failed_inside:
@@ -184,8 +193,9 @@ class Database:
                 f"nothing was committed ({exc})"
             ) from None
 
-    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run `fn(cursor)` in one transaction, retrying a write-write conflict."""
+    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, touches: Iterable[str] = ()) -> T:
+        """Run `fn(cursor)` in one transaction (see `transaction` for `touches`), retrying a write-write conflict."""
+        touches = _as_tags(touches)  # read once: every attempt touches the same
 
         @retry(
             retry=retry_if_exception(_is_conflict),
@@ -194,10 +204,34 @@ class Database:
             reraise=True,
         )
         def attempt() -> T:
-            with self.transaction() as cursor:
+            with self.transaction(touches=touches) as cursor:
                 return fn(cursor)
 
         return attempt()
+
+    # -- commit listeners --------------------------------------------------------------
+
+    def on_commit(self, listener: CommitListener) -> Callable[[], None]:
+        """Call `listener(tags)` after every committed transaction that touched something; returns
+        a function that unsubscribes it. Listeners run in the committing thread, after the writer
+        lock is released: a cache subscribes here, so no caller has to remember to invalidate."""
+        with self._companions_lock:
+            self._commit_listeners = (*self._commit_listeners, listener)
+
+        def unsubscribe() -> None:
+            with self._companions_lock:
+                self._commit_listeners = tuple(x for x in self._commit_listeners if x is not listener)
+
+        return unsubscribe
+
+    def _tell_commit_listeners(self, touched: frozenset[str]) -> None:
+        if not touched:
+            return
+        for listener in self._commit_listeners:
+            try:
+                listener(touched)
+            except Exception:  # the data is committed: a listener's failure must not report the write as failed
+                log.exception("commit listener failed", tags=sorted(touched))
 
     # -- maintenance -------------------------------------------------------------------
 
@@ -249,6 +283,10 @@ class Database:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _as_tags(touches: Iterable[str]) -> set[str]:
+    return {touches} if isinstance(touches, str) else set(touches)
 
 
 def _rollback_quietly(cursor: duckdb.DuckDBPyConnection) -> None:

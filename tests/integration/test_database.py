@@ -248,3 +248,80 @@ def test_a_database_held_by_another_process_names_that_process(tmp_path: Path) -
     assert f"PID {holder.pid}" in str(caught.value)
     with Database(path) as db:  # once the other process has gone, it opens again
         assert db.query("SELECT count(*) FROM t") == [(0,)]
+
+
+# -- commit listeners: how writes tell the cache what they changed ---------------------
+
+
+class Heard:
+    """A commit listener that records what it heard and whether the write was visible by then."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.tags: list[frozenset[str]] = []
+        self.rows_seen: list[list[tuple[int, int]]] = []
+
+    def __call__(self, tags: frozenset[str]) -> None:
+        self.tags.append(tags)
+        self.rows_seen.append(_rows_seen_by_another_thread(self.db))
+
+
+def test_listeners_hear_every_touched_tag_once_the_outermost_transaction_committed(db: Database) -> None:
+    heard = Heard(db)
+    db.on_commit(heard)
+
+    with db.transaction(touches={"table:kv"}) as cursor:
+        cursor.execute("INSERT INTO kv VALUES (1, 10)")
+        with db.transaction(touches=["dataset:sales"]) as inner:
+            inner.execute("INSERT INTO kv VALUES (2, 20)")
+        assert heard.tags == []  # nothing is committed yet
+    db.write(lambda cursor: cursor.execute("UPDATE kv SET v = 11 WHERE k = 1"), touches="table:kv")
+
+    assert heard.tags == [frozenset({"table:kv", "dataset:sales"}), frozenset({"table:kv"})]
+    assert heard.rows_seen == [[(1, 10), (2, 20)], [(1, 11), (2, 20)]]  # committed before they were told
+
+
+def test_a_transaction_that_rolls_back_or_touches_nothing_tells_no_one(db: Database) -> None:
+    heard = Heard(db)
+    db.on_commit(heard)
+
+    with pytest.raises(RuntimeError):
+        with db.transaction(touches={"table:kv"}) as cursor:
+            cursor.execute("INSERT INTO kv VALUES (1, 10)")
+            raise RuntimeError("cancelled")
+    with pytest.raises(TransactionAbortedError):
+        with db.transaction(touches={"table:kv"}) as cursor:
+            try:
+                cursor.execute("INSERT INTO missing_table VALUES (1)")
+            except duckdb.Error:
+                pass
+    with db.transaction() as cursor:
+        cursor.execute("INSERT INTO kv VALUES (3, 30)")
+
+    assert heard.tags == []
+
+
+def test_a_failing_listener_neither_fails_the_write_nor_silences_the_others(db: Database) -> None:
+    heard = Heard(db)
+
+    def broken(tags: frozenset[str]) -> None:
+        raise RuntimeError("listener bug")
+
+    db.on_commit(broken)
+    db.on_commit(heard)
+
+    db.write(lambda cursor: cursor.execute("INSERT INTO kv VALUES (1, 10)"), touches={"table:kv"})
+
+    assert _rows(db) == [(1, 10)]
+    assert heard.tags == [frozenset({"table:kv"})]
+
+
+def test_an_unsubscribed_listener_hears_nothing_more(db: Database) -> None:
+    heard = Heard(db)
+    unsubscribe = db.on_commit(heard)
+
+    db.write(lambda cursor: cursor.execute("INSERT INTO kv VALUES (1, 10)"), touches={"table:kv"})
+    unsubscribe()
+    db.write(lambda cursor: cursor.execute("INSERT INTO kv VALUES (2, 20)"), touches={"table:kv"})
+
+    assert len(heard.tags) == 1
