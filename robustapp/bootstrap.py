@@ -1,4 +1,4 @@
-"""Wire the real parts together: settings → paths → logging → database → migrations.
+"""Wire the real parts together: settings → paths → logging → database → migrations → cache.
 
 The server's lifespan calls `start()` once and `stop()` at shutdown; the UI and the CLI ask
 `services()` for the running graph. Tests build their own `Services` with small real parts.
@@ -9,11 +9,18 @@ from __future__ import annotations
 import getpass
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
+from robustapp.cache import Cache
+from robustapp.cache import install as install_cache
 from robustapp.config import Paths, Settings, load_settings
 from robustapp.logs import configure_logging, get_logger
 from robustapp.services.state import StateService
 from robustapp.storage import Database, migrate
+
+if TYPE_CHECKING:
+    from robustapp.services.jobs import JobService
 
 log = get_logger(__name__)
 
@@ -25,14 +32,26 @@ class Services:
     settings: Settings
     paths: Paths
     db: Database
+    cache: Cache  # invalidated by the database's commits (see build)
     owner: str = field(default_factory=lambda: local_profile())  # who owns all state in desktop mode
 
     @property
     def state(self) -> StateService:
         return StateService(self.db)
 
+    @cached_property
+    def jobs(self) -> JobService:
+        """Background jobs on this database; they run once an entrypoint calls `jobs.start()`
+        (the server's lifespan, `robustapp worker`). Worker processes start with the first job."""
+        from robustapp.services.jobs import JobService  # the spawn machinery loads only when jobs are used
+
+        return JobService.from_settings(self.db, self.settings, owner=self.owner)
+
     def close(self) -> None:
+        if "jobs" in self.__dict__:  # stop the jobs before the database they write to closes
+            self.jobs.stop()
         self.db.close()
+        self.cache.close()
 
 
 def local_profile() -> str:
@@ -48,7 +67,7 @@ _lock = threading.Lock()
 
 
 def build(settings: Settings | None = None, *, migrate_schema: bool = True) -> Services:
-    """Create dirs, configure logging, open the database and (unless told not to) migrate it."""
+    """Create dirs, configure logging, open the database and (unless told not to) migrate it, open the cache."""
     settings = settings or load_settings()
     paths = settings.paths.ensure()
     configure_logging(
@@ -61,7 +80,9 @@ def build(settings: Settings | None = None, *, migrate_schema: bool = True) -> S
     except BaseException:
         db.close()
         raise
-    return Services(settings=settings, paths=paths, db=db)
+    cache = Cache.from_settings(settings)
+    db.on_commit(cache.invalidate_tags)  # writes that touch a table or dataset invalidate its tag
+    return Services(settings=settings, paths=paths, db=db, cache=cache)
 
 
 def start(settings: Settings | None = None) -> Services:
@@ -70,6 +91,7 @@ def start(settings: Settings | None = None) -> Services:
     with _lock:
         if _current is None:
             _current = build(settings)
+            install_cache(_current.cache)  # the cache every @cache_data function of this process uses
             log.info("services started", db=str(_current.paths.db_path))
         return _current
 
@@ -84,5 +106,6 @@ def stop() -> None:
     global _current
     with _lock:
         if _current is not None:
+            install_cache(None)
             _current.close()
             _current = None

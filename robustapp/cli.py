@@ -8,6 +8,7 @@ and light commands start fast.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import contextmanager
 from datetime import datetime
@@ -41,6 +42,8 @@ db_app = typer.Typer(help="The database: migrations, status, demo data.", no_arg
 app.add_typer(db_app, name="db")
 audit_app = typer.Typer(help="The audit trail: check that it is intact, export it.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+data_app = typer.Typer(help="Datasets: import files, list, rename, delete, restore.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
@@ -133,6 +136,33 @@ def serve(
     from robustapp.server import run_server
 
     run_server(_settings(), mode=mode, parent_pid=parent_pid)
+
+
+@app.command()
+def worker(
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=1, max=64, help="Worker processes (default: ROBUSTAPP_JOB_MAX_WORKERS).")
+    ] = None,
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit once no job is queued or running.")] = False,
+) -> None:
+    """Run queued background jobs without the app, until Ctrl-C or SIGTERM (not while the app runs)."""
+    import signal
+    import threading
+
+    from robustapp.services.worker import run_worker
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:  # SIGTERM stops the worker as Ctrl-C does
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        finished = run_worker(_settings(job_max_workers=workers), echo=typer.echo, until_idle=until_idle)
+    except KeyboardInterrupt:  # run_worker interrupted the running jobs and released the database on its way out
+        typer.echo("worker stopped")
+        return
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    typer.echo(f"worker done: {finished} job(s) finished")
 
 
 @app.command()
@@ -408,6 +438,186 @@ def _audit_export(settings: Settings, fmt: str, where: AuditFilter) -> dict[str,
 
     with _stopped_app_db(settings) as db:
         return audit.render_export(db, fmt, where).to_dict()
+
+
+# -- datasets -------------------------------------------------------------------------------
+
+
+def _type_overrides(values: list[str] | None) -> dict[str, str]:
+    types = {}
+    for value in values or []:
+        column, sep, type_ = value.partition("=")
+        if not sep or not column.strip() or not type_.strip():
+            raise typer.BadParameter(f"{value!r}: expected COLUMN=TYPE, e.g. zip=VARCHAR", param_hint="--type")
+        types[column.strip()] = type_.strip()
+    return types
+
+
+def _data_call(running: RunningApp, method: str, path: str, *, timeout: float = 60) -> Any:
+    """A /api/data request to the running app; a refusal is raised as the error the app raised."""
+    from robustapp import errors
+    from robustapp.services.control_client import ControlClient
+
+    status, body = ControlClient(running, timeout=timeout).request(method, path)
+    if status < 400:
+        return body
+    kind = getattr(errors, str(body.get("kind")), None) if isinstance(body, dict) else None
+    message = body.get("error", body) if isinstance(body, dict) else body
+    if isinstance(kind, type) and issubclass(kind, AppError):
+        raise kind(message)
+    raise errors.ControlAPIError(f"{method} {path.split('?')[0]} answered {status}: {message}")
+
+
+def _data_query(**params: Any) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({key: value for key, value in params.items() if value is not None})
+
+
+@contextmanager
+def _import_progress(label: str) -> Iterator[Any]:
+    """A progress bar on stderr, fed `(fraction, message)` from any thread."""
+    import threading
+
+    lock = threading.Lock()
+    with typer.progressbar(length=1000, label=label, file=sys.stderr) as bar:
+        done = [0]
+
+        def progress(fraction: float, message: str) -> None:
+            with lock:
+                step = int(fraction * 1000) - done[0]
+                if step > 0:
+                    bar.update(step)
+                    done[0] += step
+
+        yield progress
+
+
+def _print_dataset(info: dict[str, Any], verb: str) -> None:
+    typer.echo(
+        f"{verb} {info['name']!r}: {info['row_count']} rows, {len(info['columns'])} columns "
+        f"(table {info['table_name']}, from {info['source_path']})"
+    )
+    for note in info.get("import_notes", []):
+        typer.echo(f"  note: {note}")
+
+
+@data_app.command("import")
+def data_import(
+    path: Annotated[Path, typer.Argument(help="A CSV/TSV, Parquet, JSON/NDJSON or .xlsx file.", show_default=False)],
+    name: Annotated[str | None, typer.Option(help="The dataset's name (default: the file's name).")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace the dataset of that name.")] = False,
+    sheet: Annotated[str | None, typer.Option(help="xlsx: the sheet, by name or 0-based number.")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="CSV: one character, or tab/comma/semicolon/pipe.")] = None,
+    no_header: Annotated[bool, typer.Option("--no-header", help="CSV/xlsx: the first row is data.")] = False,
+    encoding: Annotated[str | None, typer.Option(help="CSV: the text encoding (default utf-8).")] = None,
+    skip_bad_rows: Annotated[
+        bool, typer.Option("--skip-bad-rows", help="CSV: leave malformed rows out (listed) instead of failing.")
+    ] = False,
+    types: Annotated[
+        list[str] | None,
+        typer.Option("--type", metavar="COL=TYPE", help="A column's type, e.g. zip=VARCHAR; repeatable."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a file as a dataset, in one transaction: a failed import leaves nothing behind."""
+    from robustapp.domain.datasets import ImportOptions
+    from robustapp.errors import ImportOptionsError
+
+    given = {"sheet": sheet, "delimiter": delimiter, "encoding": encoding, "types": _type_overrides(types) or None}
+    given.update(header=False if no_header else None, skip_bad_rows=skip_bad_rows or None)
+    try:
+        options = ImportOptions(**{key: value for key, value in given.items() if value is not None})
+    except ImportOptionsError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    path = Path(os.path.abspath(os.path.expanduser(path)))  # the running app has another working folder
+    settings = _settings()
+    running = _running(settings)
+    if running:
+        typer.echo(f"importing through the running app (PID {running.pid})…", err=True)
+        query = _data_query(path=str(path), name=name, replace=1 if replace else None,
+                            options=options.model_dump_json(exclude_defaults=True))  # fmt: skip
+        info = _data_call(running, "POST", f"/api/data/import?{query}", timeout=24 * 3600)
+    else:
+        from robustapp.services import datasets
+
+        with _offline_services(settings) as services, _import_progress(f"importing {path.name}") as progress:
+            imported = datasets.import_file(
+                services.db, path, options, name=name, replace=replace, progress=progress,
+                temp_dir=services.paths.temp_dir,
+            )  # fmt: skip
+            info = imported.model_dump(mode="json")
+    if as_json:
+        _echo_json(info)
+        return
+    _print_dataset(info, "imported")
+
+
+@data_app.command("list")
+def data_list(as_json: JsonOption = False) -> None:
+    """The datasets: name, rows, columns, size, when and from where they were imported."""
+    settings = _settings()
+    running = _running(settings)
+    if running:
+        rows = _data_call(running, "GET", "/api/data")
+    elif not settings.paths.db_path.exists():
+        rows = []
+    else:
+        from robustapp.services import datasets
+
+        with _offline_services(settings) as services:
+            rows = [info.model_dump(mode="json") for info in datasets.list_datasets(services.db)]
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        typer.echo("no datasets yet: import one with `robustapp data import PATH`")
+        return
+    for info in rows:
+        size = f"{info['size_bytes'] / 2**20:.1f} MB"
+        typer.echo(
+            f"{info['name']}\t{info['row_count']} rows\t{len(info['columns'])} columns\t{size}\t"
+            f"{info['imported_at'][:19].replace('T', ' ')} UTC\t{info['source_path']}"
+        )
+
+
+def _data_change(action: str, **params: str) -> dict[str, Any]:
+    """rename / delete / restore, through the running app or on the file."""
+    settings = _settings()
+    running = _running(settings)
+    if running:
+        return _data_call(running, "POST", f"/api/data/{action}?{_data_query(**params)}")
+    from robustapp.services import datasets
+
+    with _offline_services(settings) as services:
+        change = {"rename": datasets.rename_dataset, "delete": datasets.delete_dataset,
+                  "restore": datasets.restore_dataset}[action]  # fmt: skip
+        return change(services.db, *params.values()).model_dump(mode="json")
+
+
+@data_app.command("rename")
+def data_rename(old: str, new: str) -> None:
+    """Give a dataset a new name."""
+    info = _data_change("rename", old=old, new=new)
+    typer.echo(f"renamed {old!r} to {info['name']!r}")
+
+
+@data_app.command("delete")
+def data_delete(name: str) -> None:
+    """Delete a dataset; `robustapp data restore NAME` brings it back for a few minutes."""
+    from robustapp.domain.datasets import UNDO_WINDOW
+
+    info = _data_change("delete", name=name)
+    minutes = int(UNDO_WINDOW.total_seconds() // 60)
+    undo = f"robustapp data restore {info['name']!r}"
+    typer.echo(f"deleted {info['name']!r}; undo with `{undo}` within {minutes} minutes")
+
+
+@data_app.command("restore")
+def data_restore(name: str) -> None:
+    """Bring back a dataset deleted within the last few minutes."""
+    info = _data_change("restore", name=name)
+    typer.echo(f"restored {info['name']!r} ({info['row_count']} rows)")
 
 
 @app.command()

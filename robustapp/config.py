@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     cache_ttl: Annotated[int, Field(ge=0)] = 3600
     cache_size_mb: Annotated[int, Field(ge=1)] = 512
     job_max_workers: Annotated[int, Field(ge=1, le=64)] = max(1, min(4, (os.cpu_count() or 2) - 1))
+    job_timeout: Annotated[float, Field(gt=0)] = 3600.0
     session_timeout: Annotated[int, Field(ge=1)] = 480
     secret_key: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
     bcrypt_rounds: Annotated[int, Field(ge=4, le=31)] = 12
@@ -158,6 +159,11 @@ class Paths:
     @property
     def temp_dir(self) -> Path:
         return self.cache_dir / "tmp"
+
+    @property
+    def result_cache_dir(self) -> Path:
+        """Cached function results (robustapp.cache): rebuilt when unusable, so not in `all_dirs`."""
+        return self.cache_dir / "results"
 
     def all_dirs(self) -> tuple[Path, ...]:
         return (self.data_dir, self.cache_dir, self.log_dir, self.backup_dir, self.temp_dir)

@@ -12,10 +12,21 @@
     │   ├── ServerStartError   the server did not come up (the message names the log file)
     │   └── ControlAPIError    the running app's control API refused or failed a request
     ├── AlreadyRunningError    an instance of the app already owns this data home
-    └── QueryError
-        ├── QueryRefusedError  the SQL editor does not run that statement (not a query, reads files, …)
-        ├── QueryFailedError   DuckDB could not parse or run the query (its message says where)
-        └── QueryCancelledError  the query was cancelled or ran past its time limit
+    ├── QueryError
+    │   ├── QueryRefusedError  the SQL editor does not run that statement (not a query, reads files, …)
+    │   ├── QueryFailedError   DuckDB could not parse or run the query (its message says where)
+    │   └── QueryCancelledError  the query was cancelled or ran past its time limit
+    ├── JobError
+    │   ├── UnknownJobError    no job function is registered under that name
+    │   ├── JobNotFoundError   no job has that id
+    │   └── JobParamsError     a job's parameters do not fit its function or are not JSON
+    └── DatasetError
+        ├── ImportFailed       a file could not be imported (the message names the file, line, column); nothing was written
+        ├── ImportCancelled    an import was cancelled; nothing was written
+        ├── ImportOptionsError an import option is not valid (unknown encoding, type or column)
+        ├── DatasetNotFound    no dataset (or no deleted one to restore) has that name
+        ├── DatasetNameTaken   another dataset already has that name (case-insensitively)
+        └── DatasetNameInvalid a dataset name is empty or too long
 
 Raise the specific error where you know what went wrong; translate at the edge only
 (the CLI prints `ErrorName: message` and exits 1, the UI shows a panel with a trace id).
@@ -84,3 +95,47 @@ class QueryFailedError(QueryError):
 
 class QueryCancelledError(QueryError):
     """The query was cancelled, or stopped at its time limit."""
+
+
+class JobError(AppError):
+    """A background job could not be enqueued, found or changed."""
+
+
+class UnknownJobError(JobError):
+    """No job function is registered under the given name (or the function is not registered)."""
+
+
+class JobNotFoundError(JobError):
+    """No job has the given id."""
+
+
+class JobParamsError(JobError):
+    """A job's parameters do not match its function's signature, or cannot be stored as JSON."""
+
+
+class DatasetError(AppError):
+    """A dataset could not be imported, found or changed."""
+
+
+class ImportFailed(DatasetError):  # noqa: N818 - named for what the user sees: the import failed
+    """A file could not be imported (empty, not its format, malformed rows, gone); nothing was written."""
+
+
+class ImportCancelled(DatasetError):  # noqa: N818 - like ImportFailed
+    """An import was cancelled while it ran; nothing was written."""
+
+
+class ImportOptionsError(DatasetError):
+    """An import option is not valid: an unknown encoding, type or column, a bad delimiter."""
+
+
+class DatasetNotFound(DatasetError):  # noqa: N818 - reads as the condition, like FileNotFoundError
+    """No dataset has the given name (or, for restore, no deleted one within the undo window)."""
+
+
+class DatasetNameTaken(DatasetError):  # noqa: N818 - reads as the condition
+    """Another dataset already has the name (names are compared case-insensitively)."""
+
+
+class DatasetNameInvalid(DatasetError):  # noqa: N818 - reads as the condition
+    """A dataset name is empty after trimming, or longer than 100 characters."""

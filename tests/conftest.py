@@ -22,9 +22,10 @@ def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield home
     import structlog
 
-    from robustapp import bootstrap
+    from robustapp import bootstrap, cache
 
     bootstrap.stop()
+    cache.install(None)  # a cache opened on first use points into this test's home: close it
     structlog.contextvars.clear_contextvars()
 
 

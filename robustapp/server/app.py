@@ -3,7 +3,8 @@
     run_server()
       ├─ server.lock (one server per data home) ─ bootstrap.start() (open + migrate the DB)
       └─ st.App(ui/app.py, lifespan, routes=/api/…, middleware=[AccessGate]).run(SERVER_FLAGS)
-           lifespan: publish runtime.json + control.token, watch the parent, … , unpublish
+           lifespan: start the jobs, publish runtime.json + control.token, watch the parent, … ,
+                     unpublish, stop the jobs
            shutdown (SIGTERM/SIGINT, /api/shutdown, parent gone): final checkpoint, release
 """
 
@@ -115,6 +116,7 @@ def build_app(settings: Settings, *, token: str, mode: str, parent_pid: int | No
     @asynccontextmanager
     async def lifespan(_app: st.App) -> AsyncIterator[dict[str, Any]]:
         services = bootstrap.start(settings)
+        services.jobs.start()  # cheap: worker processes start with the first process job
         gc.freeze()  # what startup built lives as long as the process: keep it out of every GC pass
         port = int(st.get_option("server.port"))
         running = RunningApp(
@@ -141,6 +143,7 @@ def build_app(settings: Settings, *, token: str, mode: str, parent_pid: int | No
             if watchdog:
                 watchdog.stop()
             instance.unpublish(services.paths, os.getpid())
+            services.jobs.stop()  # running jobs → interrupted ("the app was stopped"); before the database closes
             bootstrap.stop()
 
     return st.App(

@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from robustapp import bootstrap
 from robustapp.logs import get_logger
+from robustapp.server.data_api import data_routes
 from robustapp.services import activity, audit
 from robustapp.services import health as health_service
 from robustapp.services.audit import AuditFilter
@@ -87,6 +88,7 @@ def control_routes(info: dict, events: DesktopEvents) -> list[Route]:
             running=True,
             uptime_seconds=round(time.monotonic() - started, 1),
             activity=activity.snapshot(),
+            jobs=services.jobs.counts(),
         )
         return JSONResponse(body)
 
@@ -138,6 +140,7 @@ def control_routes(info: dict, events: DesktopEvents) -> list[Route]:
         Route("/api/shutdown", shutdown, methods=["POST"]),
         Route("/api/desktop/show", show, methods=["POST"]),
         Route("/api/desktop/events", desktop_events, methods=["GET"]),
+        *data_routes(),
     ]
 
 

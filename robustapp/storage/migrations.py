@@ -123,6 +123,59 @@ def m006_form_state(cursor: Cursor) -> None:
     )
 
 
+def m007_jobs(cursor: Cursor) -> None:
+    cursor.execute("CREATE SEQUENCE job_ids START 1")
+    cursor.execute(
+        """
+        CREATE TABLE jobs (
+            id BIGINT PRIMARY KEY,           -- from job_ids
+            name VARCHAR NOT NULL,           -- the registered job function
+            kind VARCHAR NOT NULL,           -- process | db
+            params VARCHAR NOT NULL,         -- JSON text
+            state VARCHAR NOT NULL,          -- queued | running | succeeded | failed | cancelled | interrupted
+            progress DOUBLE NOT NULL,        -- 0-1
+            message VARCHAR NOT NULL,
+            result VARCHAR,                  -- JSON text
+            error VARCHAR,
+            traceback VARCHAR,
+            created_at TIMESTAMP NOT NULL,   -- UTC
+            started_at TIMESTAMP,            -- UTC
+            finished_at TIMESTAMP,           -- UTC
+            timeout_seconds DOUBLE NOT NULL,
+            attempt INTEGER NOT NULL,        -- 1, then +1 per re-run
+            rerun_of BIGINT,                 -- the job this one re-runs
+            owner VARCHAR NOT NULL,
+            pid INTEGER                      -- the process that ran it
+        )
+        """
+    )
+
+
+def m008_datasets(cursor: Cursor) -> None:
+    cursor.execute("CREATE SEQUENCE dataset_ids START 1")
+    cursor.execute(
+        """
+        CREATE TABLE datasets (
+            id BIGINT PRIMARY KEY,           -- from dataset_ids
+            name VARCHAR NOT NULL,           -- as the user wrote it (trimmed)
+            name_key VARCHAR NOT NULL,       -- casefolded name: unique among live datasets (the service checks)
+            table_name VARCHAR NOT NULL,     -- generated ds_<hex>, never the user's text
+            row_count BIGINT NOT NULL,
+            columns VARCHAR NOT NULL,        -- JSON text: [{"name", "type"}]
+            size_bytes BIGINT NOT NULL,      -- estimate, uncompressed
+            source_path VARCHAR NOT NULL,
+            source_format VARCHAR NOT NULL,  -- csv | parquet | json | ndjson | xlsx
+            source_options VARCHAR NOT NULL, -- ImportOptions as JSON text, to re-import the same way
+            imported_at TIMESTAMP NOT NULL,  -- UTC
+            notes VARCHAR NOT NULL,
+            import_notes VARCHAR NOT NULL,   -- JSON text: what the import changed (renamed columns, skipped rows)
+            skipped_rows BIGINT NOT NULL,    -- malformed rows left out
+            deleted_at TIMESTAMP             -- UTC; set during the undo window, then the row is purged
+        )
+        """
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = tuple(
     Migration(int(fn.__name__[1:4]), fn.__name__, fn)
     for fn in (
@@ -132,6 +185,8 @@ MIGRATIONS: tuple[Migration, ...] = tuple(
         m004_ui_state,
         m005_audit_log,
         m006_form_state,
+        m007_jobs,
+        m008_datasets,
     )
 )
 

@@ -19,6 +19,7 @@ from robustapp.logs import trace_context
 from robustapp.resources import asset
 from robustapp.services import activity
 from robustapp.ui.errors import error_boundary, guarded, show_failed_callback
+from robustapp.ui.job_status import job_status
 from robustapp.services.state import Change, Conflict
 from robustapp.ui import session as sessions
 from robustapp.ui.router import ROUTE_KEY, ROUTE_SCOPE, Page, Router, navigate
@@ -79,4 +80,5 @@ def _sidebar(router: Router, current: str) -> None:
                 on_click=guarded(navigate),
                 args=(page.slug,),
             )
+        job_status()
         st.caption(f"v{__version__}")

@@ -47,7 +47,7 @@ def test_without_the_token_the_page_says_access_denied_and_no_app_connects(page:
 
 def test_the_sidebar_offers_only_the_apps_own_pages(app_page: Page) -> None:
     buttons = app_page.get_by_test_id("stSidebar").get_by_test_id("stButton")
-    expect(buttons).to_have_text([re.compile(r"Home$"), re.compile(r"Demo$"), re.compile(r"Settings$"), re.compile(r"Audit$")])
+    expect(buttons).to_have_text([re.compile(r"Home$"), re.compile(r"Demo$"), re.compile(r"Jobs$"), re.compile(r"Settings$"), re.compile(r"Audit$")])
     expect(app_page.get_by_test_id("stSidebarNav")).to_have_count(0)
 
 

@@ -217,3 +217,45 @@ def test_the_served_app_is_behind_the_access_gate(server: RunningServer) -> None
     assert headers["location"] == "/"
     cookie = headers["set-cookie"].split(";")[0]
     assert _get(server.url + "/", headers={"Cookie": cookie})[0] == 200
+
+
+def test_the_worker_refuses_while_the_app_runs_its_jobs(at_server: RunningServer) -> None:
+    result = robustapp("worker", env=at_server.env)
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        f"AlreadyRunningError: the app is running (PID {at_server.proc.pid}, {at_server.url}) and runs its jobs "
+        "itself; stop it before running `robustapp worker`"
+    )
+    assert at_server.proc.poll() is None
+
+
+def test_status_counts_the_apps_jobs(at_server: RunningServer) -> None:
+    info = json.loads(invoke("status", "--json").stdout)
+
+    assert info["jobs"] == {"queued": 0, "running": 0}
+
+
+def test_data_commands_go_through_the_running_app(at_server: RunningServer, tmp_path: Path) -> None:
+    from robustapp.errors import DatasetNameTaken
+
+    people = tmp_path / "people.csv"
+    people.write_text("id,name\n1,Zoë\n2,Ann\n", encoding="utf-8")
+
+    imported = invoke("data", "import", str(people), "--name", "Staff", "--type", "id=VARCHAR")
+    again = invoke("data", "import", str(people), "--name", "staff")
+    listed = json.loads(invoke("data", "list", "--json").stdout)
+    renamed = invoke("data", "rename", "Staff", "Team")
+    deleted = invoke("data", "delete", "Team")
+    restored = invoke("data", "restore", "team")
+    missing = robustapp("data", "import", str(tmp_path / "nope.csv"), env=at_server.env)
+
+    assert imported.exit_code == 0, imported.output
+    assert imported.stdout.startswith("imported 'Staff': 2 rows, 2 columns (table ds_")
+    assert isinstance(again.exception, DatasetNameTaken)
+    assert [(d["name"], d["columns"][0]["type"]) for d in listed] == [("Staff", "VARCHAR")]
+    assert renamed.stdout == "renamed 'Staff' to 'Team'\n"
+    assert deleted.exit_code == 0 and restored.stdout == "restored 'Team' (2 rows)\n"
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines()[-1] == f"ImportFailed: {tmp_path / 'nope.csv'} does not exist"
+    assert not DUCKDB_LOCK_ERROR.search(imported.output + missing.stderr)

@@ -51,7 +51,7 @@ def test_home_is_the_default_page() -> None:
     assert title(at) == "robustapp"
     assert [metric.label for metric in at.metric] == ["Demo items", "Database size", "Schema version"]
     assert at.metric[0].value == "0"
-    assert [button.key for button in at.sidebar.button] == ["nav_home", "nav_demo", "nav_settings", "nav_audit"]
+    assert [button.key for button in at.sidebar.button] == ["nav_home", "nav_demo", "nav_jobs", "nav_settings", "nav_audit"]
     assert not at.info
 
 
@@ -59,6 +59,7 @@ def test_sidebar_buttons_switch_pages_and_the_url_follows() -> None:
     at = open_app()
     for key, expected_title, page in [
         ("nav_demo", "Demo", "demo"),
+        ("nav_jobs", "Jobs", "jobs"),
         ("nav_settings", "Settings", "settings"),
         ("nav_audit", "Audit trail", "audit"),
         ("nav_home", "robustapp", "home"),
@@ -74,6 +75,7 @@ def test_the_current_page_is_marked_in_the_sidebar() -> None:
     assert {button.key: button.proto.type for button in at.sidebar.button} == {
         "nav_home": "tertiary",
         "nav_demo": "primary",
+        "nav_jobs": "tertiary",
         "nav_settings": "tertiary",
         "nav_audit": "tertiary",
     }

@@ -3,6 +3,11 @@
 - Only robustapp/ui, robustapp/server and robustapp/desktop import streamlit.
 - robustapp/cli.py imports streamlit, webview and duckdb only inside functions (`--help` stays fast).
 - robustapp/domain imports none of streamlit, duckdb, diskcache, typer.
+- The adapters stay apart: robustapp/storage never imports robustapp.cache (a cache hears of
+  writes through the database's commit listeners) and robustapp/cache never imports robustapp.storage.
+- The job modules that worker processes load (robustapp/jobs: registry, progress, outcome, worker,
+  builtin) import nothing heavy and nothing that opens the database at module level: a worker
+  starts fast and never touches the DuckDB file.
 """
 
 from __future__ import annotations
@@ -19,22 +24,34 @@ PACKAGE = Path(__file__).resolve().parents[2] / "robustapp"
 STREAMLIT_ALLOWED = ("ui", "server", "desktop")
 CLI_MODULE_LEVEL_FORBIDDEN = {"streamlit", "webview", "duckdb"}
 DOMAIN_FORBIDDEN = {"streamlit", "duckdb", "diskcache", "typer"}
+ADAPTERS_APART = {"storage": "robustapp.cache", "cache": "robustapp.storage"}  # package → what it must not import
+WORKER_SIDE = {"__init__.py", "registry.py", "progress.py", "outcome.py", "worker.py", "builtin.py"}  # in jobs/
+WORKER_FORBIDDEN = (
+    "duckdb", "streamlit", "pydantic", "pydantic_settings", "numpy", "diskcache", "typer",
+    "robustapp.storage", "robustapp.services", "robustapp.domain", "robustapp.config", "robustapp.bootstrap",
+    "robustapp.cache", "robustapp.ui", "robustapp.server", "robustapp.jobs.pool", "robustapp.jobs.scheduler",
+    "robustapp.jobs.dbtasks",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Import:
     module: str  # the top-level package name, e.g. "streamlit"
+    full: str  # the whole dotted name, e.g. "streamlit.runtime"
     line: int
     in_function: bool
     type_checking_only: bool
 
 
-def _top_level_name(node: ast.Import | ast.ImportFrom) -> list[str]:
+def _module_names(node: ast.Import | ast.ImportFrom) -> list[str]:
     if isinstance(node, ast.Import):
-        return [alias.name.split(".")[0] for alias in node.names]
+        return [alias.name for alias in node.names]
     if node.level:  # relative: stays inside robustapp
         return ["robustapp"]
-    return [(node.module or "").split(".")[0]]
+    module = node.module or ""
+    if module == "robustapp" or module.startswith("robustapp."):  # `from robustapp import cache`: maybe a module
+        return [f"{module}.{alias.name}" for alias in node.names]
+    return [module]
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -49,8 +66,8 @@ def imports_of(source: str) -> list[Import]:
 
     def visit(node: ast.AST, in_function: bool, type_checking: bool) -> None:
         if isinstance(node, ast.Import | ast.ImportFrom):
-            for name in _top_level_name(node):
-                found.append(Import(name, node.lineno, in_function, type_checking))
+            for name in _module_names(node):
+                found.append(Import(name.split(".")[0], name, node.lineno, in_function, type_checking))
         for child in ast.iter_child_nodes(node):
             child_in_function = in_function or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
             child_type_checking = type_checking or (
@@ -78,6 +95,12 @@ def violations(package: Path) -> list[str]:
                 problems.append(f"{where}: imports {imp.module} at module level (import it inside the command)")
             if parts[0] == "domain" and imp.module in DOMAIN_FORBIDDEN:
                 problems.append(f"{where}: the domain imports {imp.module}")
+            apart = ADAPTERS_APART.get(parts[0])
+            if apart and (imp.full == apart or imp.full.startswith(apart + ".")):
+                problems.append(f"{where}: robustapp/{parts[0]} imports {apart}")
+            if parts[0] == "jobs" and parts[-1] in WORKER_SIDE and not imp.in_function:
+                for forbidden in (f for f in WORKER_FORBIDDEN if imp.full == f or imp.full.startswith(f + ".")):
+                    problems.append(f"{where}: a module workers load imports {forbidden} (import it inside the job)")
     return problems
 
 
@@ -96,16 +119,25 @@ def test_the_rules_catch_each_kind_of_violation(tmp_path: Path) -> None:
     _write(tmp_path, "storage/x.py", "from streamlit.runtime import exists\n")
     _write(tmp_path, "cli.py", "import duckdb\nfrom webview import start\n")
     _write(tmp_path, "domain/model.py", "import diskcache\nfrom typer import Typer\nfrom duckdb import connect\n")
+    _write(tmp_path, "storage/writes.py", "from robustapp.cache import invalidate_cache_by_tag\nfrom robustapp import cache\n")
+    _write(tmp_path, "cache/store.py", "import robustapp.storage.database\n")
+    _write(tmp_path, "jobs/worker.py", "import duckdb\nfrom robustapp.jobs import pool\nimport robustapp.storage.jobs\n")
 
     found = violations(tmp_path)
 
     assert found == [
+        "robustapp/cache/store.py:1: robustapp/cache imports robustapp.storage",
         "robustapp/cli.py:1: imports duckdb at module level (import it inside the command)",
         "robustapp/cli.py:2: imports webview at module level (import it inside the command)",
         "robustapp/domain/model.py:1: the domain imports diskcache",
         "robustapp/domain/model.py:2: the domain imports typer",
         "robustapp/domain/model.py:3: the domain imports duckdb",
+        "robustapp/jobs/worker.py:1: a module workers load imports duckdb (import it inside the job)",
+        "robustapp/jobs/worker.py:2: a module workers load imports robustapp.jobs.pool (import it inside the job)",
+        "robustapp/jobs/worker.py:3: a module workers load imports robustapp.storage (import it inside the job)",
         "robustapp/services/pages.py:2: imports streamlit outside ui/, server/, desktop/",
+        "robustapp/storage/writes.py:1: robustapp/storage imports robustapp.cache",
+        "robustapp/storage/writes.py:2: robustapp/storage imports robustapp.cache",
         "robustapp/storage/x.py:1: imports streamlit outside ui/, server/, desktop/",
     ]
 
@@ -114,6 +146,10 @@ def test_the_rules_allow_what_the_design_allows(tmp_path: Path) -> None:
     _write(tmp_path, "ui/app.py", "import streamlit as st\n")
     _write(tmp_path, "server/app.py", "import streamlit as st\n")
     _write(tmp_path, "desktop/window.py", "import streamlit\nimport webview\n")
+    _write(tmp_path, "jobs/builtin.py", "from robustapp.jobs.registry import job\ndef pi():\n    import numpy\n")
+    _write(tmp_path, "jobs/pool.py", "import psutil\nfrom robustapp.jobs import worker\nfrom robustapp.logs import get_logger\n")
+    _write(tmp_path, "bootstrap.py", "from robustapp.cache import Cache\nfrom robustapp.storage import Database\n")
+    _write(tmp_path, "cache/store.py", "from robustapp.config import Settings\nimport diskcache\n")
     _write(
         tmp_path,
         "cli.py",

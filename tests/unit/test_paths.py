@@ -21,6 +21,8 @@ def test_a_home_holds_every_per_user_directory(tmp_path: Path) -> None:
     assert paths.db_path == tmp_path / "home" / "data" / "robustapp.duckdb"
     assert paths.log_file.parent == paths.log_dir
     assert paths.temp_dir.parent == paths.cache_dir
+    assert paths.result_cache_dir.parent == paths.cache_dir
+    assert paths.result_cache_dir not in paths.all_dirs()  # the cache rebuilds it; ensure() must not fail on it
 
 
 def test_a_home_with_a_tilde_is_expanded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

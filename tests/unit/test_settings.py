@@ -21,6 +21,7 @@ RAW_AND_PARSED = {
     "cache_ttl": ("60", 60),
     "cache_size_mb": ("64", 64),
     "job_max_workers": ("3", 3),
+    "job_timeout": ("90.5", 90.5),
     "session_timeout": ("30", 30),
     "secret_key": ("s3cret-value", "s3cret-value"),
     "bcrypt_rounds": ("10", 10),
@@ -47,6 +48,7 @@ def test_defaults_are_local_and_production(app_home: Path) -> None:
     assert settings.cache_ttl == 3600
     assert settings.cache_size_mb == 512
     assert 1 <= settings.job_max_workers <= 4
+    assert settings.job_timeout == 3600.0
     assert settings.session_timeout == 480
     assert settings.bcrypt_rounds == 12
     assert settings.start_timeout == 60.0

@@ -23,11 +23,12 @@ class PageContext:
 
 
 def _pages() -> list[Page]:
-    from robustapp.ui.views import audit, demo, home, settings  # they import PageContext from here
+    from robustapp.ui.views import audit, demo, home, jobs, settings  # they import PageContext from here
 
     return [
         Page("home", "Home", ":material/home:", home.render),
         Page("demo", "Demo", ":material/science:", demo.render),
+        Page("jobs", "Jobs", ":material/pending_actions:", jobs.render),
         Page("settings", "Settings", ":material/settings:", settings.render),
         Page("audit", "Audit", ":material/history:", audit.render),
     ]

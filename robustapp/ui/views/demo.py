@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Literal, Self
 import streamlit as st
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from robustapp.domain.jobs import JobState
 from robustapp.services import demo
+from robustapp.services.jobs import JobService
 from robustapp.storage import Database
 from robustapp.ui.errors import guarded
 from robustapp.ui.sections import section
@@ -37,6 +39,8 @@ def render(ctx: PageContext) -> None:
     st.title("Demo")
     st.caption("Widgets echo what you enter; items are written to your database.")
     _echo_widgets()
+    _background_job(ctx.services.jobs)
+    _pi_progress(ctx.services.jobs)
     _items(ctx.services.db)
     _project_form()
     st.subheader("Error handling")
@@ -76,6 +80,40 @@ def _echo_widgets() -> None:
             f"{'likes it' if agree else 'undecided'} · {'night' if dark else 'day'} · {day:%Y-%m-%d} "
             f"{when:%H:%M} · code {code or '—'} · {len(notes)} characters of notes"
         )
+
+
+PI_SAMPLES = [10_000_000, 50_000_000, 200_000_000]
+
+
+@section
+def _background_job(jobs: JobService) -> None:
+    """A real CPU-bound job in a worker process: the page stays usable while it runs."""
+    st.subheader("A long job in the background")
+    st.caption("Estimates π from random points, in a worker process. Keep using the page meanwhile.")
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    with left:
+        samples = s_select("Random points", "pi_samples", PI_SAMPLES, default=PI_SAMPLES[1], format_func="{:,}".format)
+    right.button("Estimate π", key="demo_pi_start", icon=":material/play_arrow:", width="stretch",
+                 on_click=guarded(jobs.enqueue), args=("pi",), kwargs={"samples": samples})
+
+
+@st.fragment(run_every=1.0)
+def _pi_progress(jobs: JobService) -> None:
+    """The newest π job, live: progress while it runs, the estimate once it is done."""
+    latest = next((job for job in jobs.list_jobs(limit=50) if job.name == "pi"), None)
+    with st.container(key="demo_pi_status", height=76, border=False):
+        if latest is None:
+            st.caption("No estimate yet.")
+        elif not latest.is_finished:
+            bar, stop = st.columns([5, 1], vertical_alignment="center")
+            bar.progress(min(max(latest.progress, 0.0), 1.0), text=latest.message or str(latest.state))
+            stop.button("Cancel", key="demo_pi_cancel", icon=":material/stop_circle:", width="stretch",
+                        on_click=guarded(jobs.cancel), args=(latest.id,))
+        elif latest.state is JobState.SUCCEEDED:
+            st.success(f"π ≈ {latest.result['pi']:.6f} from {latest.result['samples']:,} points "
+                       f"in {latest.duration or 0:.1f} s (job #{latest.id})", icon=":material/check_circle:")
+        else:
+            st.warning(f"Job #{latest.id} {latest.state}: {latest.error or latest.message}", icon=":material/warning:")
 
 
 @section

@@ -1,0 +1,128 @@
+"""The served app runs the jobs: its lifespan starts the job service and stops it before the database closes.
+
+Each test starts a real `robustapp run --headless` (one job worker) on a home whose queue was filled
+while no app ran, and looks at the jobs through /api/status while it runs, in the file once it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+import pytest
+
+from robustapp.config import Paths
+from robustapp.domain.jobs import JobState
+from robustapp.services.jobs import APP_STOPPED, CRASHED
+from tests.integration.helpers import wait_until
+from tests.integration.jobs_support import job_service
+
+READY = re.compile(r"^robustapp is running\. Open: (?P<url>http://127\.0\.0\.1:\d+)/\?token=")
+
+
+@contextmanager
+def served(home: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """A headless server on `home`; yields it and its base URL, kills it if the test left it running."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROBUSTAPP_")}
+    env.update(ROBUSTAPP_HOME=str(home), ROBUSTAPP_ENV_FILE=str(home / "no-such.env"), ROBUSTAPP_JOB_MAX_WORKERS="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "robustapp", "run", "--headless"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, env=env,
+    )  # fmt: skip
+    try:
+        lines: list[str] = []
+        assert proc.stdout is not None
+        stdout = proc.stdout
+        reader = threading.Thread(target=lambda: lines.append(stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(60)
+        ready = READY.match(lines[0].strip() if lines else "")
+        assert ready, f"the server did not start: {lines}"
+        yield proc, ready["url"]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+        proc.stdout.close()  # type: ignore[union-attr]
+
+
+def _api(paths: Paths, url: str, method: str = "GET") -> dict:
+    token = paths.token_file.read_text(encoding="utf-8").strip()
+    request = urllib.request.Request(
+        url, method=method, data=b"" if method == "POST" else None, headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_the_app_runs_the_queued_jobs_survives_a_killed_worker_and_a_stop_interrupts_the_running_job(
+    tmp_path: Path,
+) -> None:
+    paths = Paths.for_home(tmp_path).ensure()
+    with job_service(paths.db_path, start=False) as offline:
+        victim = offline.enqueue("sleep", seconds=60, steps=600)
+        after = offline.enqueue("noop")
+        slow = offline.enqueue("sleep", seconds=60, steps=600)
+
+    with served(tmp_path) as (proc, url):
+        assert wait_until(lambda: _jobs(paths, url) == {"queued": 2, "running": 1}, timeout=30)
+        worker = _the_worker_of(proc.pid)
+        os.kill(worker, signal.SIGKILL)
+        # the app keeps serving; the victim failed, the next queued job ran, the last one now runs
+        assert wait_until(lambda: _jobs(paths, url) == {"queued": 0, "running": 1}, timeout=30)
+        _api(paths, url + "/api/shutdown", method="POST")
+        assert proc.wait(timeout=30) == 0
+
+    with job_service(paths.db_path, start=False) as offline:
+        killed = offline.poll(victim)
+        assert killed.state is JobState.FAILED
+        assert killed.error == f"the worker process (PID {worker}) died: killed by signal 9 (SIGKILL)"
+        assert offline.poll(after).state is JobState.SUCCEEDED
+        stopped = offline.poll(slow)
+        assert (stopped.state, stopped.error) == (JobState.INTERRUPTED, APP_STOPPED)
+
+
+def _jobs(paths: Paths, base_url: str) -> dict:
+    return _api(paths, base_url + "/api/status")["jobs"]
+
+
+def _the_worker_of(server_pid: int) -> int:
+    """The one job worker the server spawned (not multiprocessing's resource tracker)."""
+    workers = [
+        child.pid
+        for child in psutil.Process(server_pid).children()
+        if any("spawn_main" in part for part in child.cmdline())
+    ]
+    assert len(workers) == 1, workers
+    return workers[0]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_a_server_killed_mid_job_leaves_the_job_interrupted_and_rerunnable(tmp_path: Path) -> None:
+    paths = Paths.for_home(tmp_path).ensure()
+    with job_service(paths.db_path, start=False) as offline:
+        job_id = offline.enqueue("sleep", seconds=0.5, steps=5)
+
+    with served(tmp_path) as (proc, url):
+        assert wait_until(lambda: _jobs(paths, url) == {"queued": 0, "running": 1}, timeout=30)
+        time.sleep(0.1)  # "running" is saved in the round after the start
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    with job_service(paths.db_path) as jobs:
+        crashed = jobs.poll(job_id)
+        assert (crashed.state, crashed.error) == (JobState.INTERRUPTED, CRASHED)
+        rerun = jobs.wait(jobs.rerun(job_id), timeout=30)
+        assert (rerun.state, rerun.rerun_of) == (JobState.SUCCEEDED, job_id)
