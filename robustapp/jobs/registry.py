@@ -96,7 +96,9 @@ def get(name: str, module: str | None = None) -> JobSpec:
 
 
 def _load_builtin() -> None:
-    import robustapp.jobs.builtin  # noqa: F401  # a plain import, so a frozen build bundles it
+    # Plain imports, so a frozen build bundles them.
+    import robustapp.jobs.builtin  # noqa: F401
+    import robustapp.jobs.data  # noqa: F401
 
 
 def spec_for(fn_or_name: Callable[..., Any] | str) -> JobSpec:
