@@ -22,6 +22,7 @@ from starlette.routing import Route
 from robustapp import bootstrap
 from robustapp.logs import get_logger
 from robustapp.server.data_api import data_routes
+from robustapp.server.jobs_api import jobs_routes
 from robustapp.services import activity, audit
 from robustapp.services import health as health_service
 from robustapp.services.audit import AuditFilter
@@ -141,6 +142,7 @@ def control_routes(info: dict, events: DesktopEvents) -> list[Route]:
         Route("/api/desktop/show", show, methods=["POST"]),
         Route("/api/desktop/events", desktop_events, methods=["GET"]),
         *data_routes(),
+        *jobs_routes(),
     ]
 
 

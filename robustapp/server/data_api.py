@@ -14,8 +14,6 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -23,28 +21,14 @@ from starlette.routing import Route
 from robustapp import bootstrap
 from robustapp.domain.datasets import ImportOptions
 from robustapp.errors import DatasetError, DatasetNameTaken, DatasetNotFound
+from robustapp.server.answers import answer
 from robustapp.services import datasets
 
 _STATUS = {DatasetNotFound: 404, DatasetNameTaken: 409}
 
 
-def _refusal(exc: Exception) -> JSONResponse:
-    status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
-    return JSONResponse({"error": str(exc), "kind": type(exc).__name__}, status)
-
-
 def _answer(work: Callable[[Request], Any]) -> Callable[[Request], Awaitable[JSONResponse]]:
-    """Run `work(request)` on a thread (it writes to DuckDB); a DatasetError becomes a refusal."""
-
-    async def handler(request: Request) -> JSONResponse:
-        try:
-            return JSONResponse(await run_in_threadpool(work, request))
-        except DatasetError as exc:
-            return _refusal(exc)
-        except (KeyError, ValueError, ValidationError) as exc:  # a missing or malformed parameter
-            return JSONResponse({"error": f"bad request: {exc}", "kind": "ControlAPIError"}, 400)
-
-    return handler
+    return answer(work, base=DatasetError, statuses=_STATUS)
 
 
 def _list(_: Request) -> list[dict]:

@@ -149,16 +149,21 @@ class JobService:
         return info
 
     def list_jobs(
-        self, *, state: JobState | str | Iterable[JobState | str] | None = None, limit: int = 50
+        self,
+        *,
+        state: JobState | str | Iterable[JobState | str] | None = None,
+        name: str | None = None,
+        limit: int = 50,
     ) -> list[JobInfo]:
-        """The newest jobs first (only those in `state`, if given), with live progress."""
+        """The newest jobs first (only those in `state` and of the job `name`, if given), with live progress."""
         states = (JobState(state),) if isinstance(state, str) else tuple(JobState(s) for s in state or ())
         scheduler = self._scheduler
         live = {info.id: info for info in scheduler.live.active()} if scheduler is not None else {}
-        found = {info.id: live.get(info.id, info) for info in job_records.newest(self.db, states=states, limit=limit)}
+        newest = job_records.newest(self.db, states=states, name=name, limit=limit)
+        found = {info.id: live.get(info.id, info) for info in newest}
         for info in live.values():
             found.setdefault(info.id, info)
-        chosen = [info for info in found.values() if not states or info.state in states]
+        chosen = [info for info in found.values() if (not states or info.state in states) and name in (None, info.name)]
         return sorted(chosen, key=lambda info: info.id, reverse=True)[:limit]
 
     def rerun(self, job_id: int, *, job_timeout: float | None = None) -> int:

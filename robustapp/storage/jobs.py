@@ -76,10 +76,13 @@ def get(db: Database, job_id: int) -> JobInfo | None:
 
 
 def newest(
-    db: Database, *, states: Sequence[JobState] = (), owner: str | None = None, limit: int = 50
+    db: Database, *, states: Sequence[JobState] = (), owner: str | None = None, name: str | None = None, limit: int = 50
 ) -> list[JobInfo]:
-    """The newest jobs first, optionally only in `states` and of `owner`."""
+    """The newest jobs first, optionally only in `states`, of `owner` and of the job `name`."""
     where, params = [], []
+    if name is not None:
+        where.append("name = ?")
+        params.append(name)
     if states:
         where.append(f"state IN ({', '.join('?' for _ in states)})")
         params.extend(state.value for state in states)

@@ -15,6 +15,7 @@ from robustapp.errors import JobError, JobNotFoundError, JobParamsError, Unknown
 from robustapp.jobs import builtin
 from robustapp.services.jobs import JobService
 from robustapp.storage import jobs as job_records
+from tests.integration.helpers import wait_until
 from tests.integration.jobs_support import job_service
 
 
@@ -93,7 +94,17 @@ def test_list_jobs_shows_the_newest_first_and_filters_by_state(jobs: JobService)
     assert [info.id for info in jobs.list_jobs(state=[JobState.SUCCEEDED, JobState.FAILED], limit=1)] == [bad]
     assert jobs.list_jobs(state=JobState.RUNNING) == []
     assert [info.id for info in jobs.list_jobs(state="succeeded")] == [ok]
+    assert [info.id for info in jobs.list_jobs(name="noop")] == [ok]
+    assert [info.id for info in jobs.list_jobs(name="fail", state=JobState.SUCCEEDED)] == []
     assert jobs.counts() == {"queued": 0, "running": 0}
+
+
+def test_list_jobs_by_name_sees_running_jobs_too(jobs: JobService) -> None:
+    sleeping = jobs.enqueue("sleep", seconds=20, steps=200)
+    jobs.enqueue("noop")
+    assert wait_until(lambda: jobs.poll(sleeping).state is JobState.RUNNING)
+    assert [(info.id, info.state) for info in jobs.list_jobs(name="sleep")] == [(sleeping, JobState.RUNNING)]
+    jobs.cancel(sleeping)
 
 
 def test_a_db_task_runs_inside_duckdb_on_the_apps_database(jobs: JobService) -> None:

@@ -14,6 +14,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -126,3 +128,32 @@ def test_a_server_killed_mid_job_leaves_the_job_interrupted_and_rerunnable(tmp_p
         assert (crashed.state, crashed.error) == (JobState.INTERRUPTED, CRASHED)
         rerun = jobs.wait(jobs.rerun(job_id), timeout=30)
         assert (rerun.state, rerun.rerun_of) == (JobState.SUCCEEDED, job_id)
+
+
+def _refusal(paths: Paths, url: str, method: str = "GET") -> tuple[int, dict]:
+    try:
+        _api(paths, url, method)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+    raise AssertionError(f"{method} {url} was answered")
+
+
+def test_the_control_api_queues_lists_cancels_and_reruns_jobs_of_the_running_app(tmp_path: Path) -> None:
+    paths = Paths.for_home(tmp_path).ensure()
+    with served(tmp_path) as (_proc, url):
+        query = urllib.parse.urlencode({"name": "sleep", "params": json.dumps({"seconds": 30, "steps": 300})})
+        job_id = _api(paths, f"{url}/api/jobs?{query}", "POST")["id"]
+        assert wait_until(lambda: _api(paths, f"{url}/api/jobs/{job_id}")["state"] == "running", timeout=30)
+        assert [job["id"] for job in _api(paths, f"{url}/api/jobs?state=running&name=sleep")] == [job_id]
+
+        _api(paths, f"{url}/api/jobs/{job_id}/cancel", "POST")
+        assert wait_until(lambda: _api(paths, f"{url}/api/jobs/{job_id}")["state"] == "cancelled", timeout=10)
+        again = _api(paths, f"{url}/api/jobs/{job_id}/rerun", "POST")["id"]
+        assert _api(paths, f"{url}/api/jobs/{again}")["rerun_of"] == job_id
+
+        status, body = _refusal(paths, f"{url}/api/jobs?name=no.such.job", "POST")
+        assert (status, body["kind"]) == (400, "UnknownJobError") and "no.such.job" in body["error"]
+        assert _refusal(paths, f"{url}/api/jobs/999999")[0] == 404
+        status, body = _refusal(paths, f"{url}/api/jobs?name=sleep&params=%7B%22bogus%22%3A1%7D", "POST")
+        assert (status, body["kind"]) == (400, "JobParamsError") and "bogus" in body["error"]
+        _api(paths, f"{url}/api/jobs/{again}/cancel", "POST")

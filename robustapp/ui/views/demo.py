@@ -100,7 +100,7 @@ def _background_job(jobs: JobService) -> None:
 @st.fragment(run_every=1.0)
 def _pi_progress(jobs: JobService) -> None:
     """The newest π job, live: progress while it runs, the estimate once it is done."""
-    latest = next((job for job in jobs.list_jobs(limit=50) if job.name == "pi"), None)
+    latest = next(iter(jobs.list_jobs(name="pi", limit=1)), None)
     with st.container(key="demo_pi_status", height=76, border=False):
         if latest is None:
             st.caption("No estimate yet.")
