@@ -129,9 +129,14 @@ class AppServer(_Server):
     def command(self) -> list[str]:
         return [sys.executable, "-m", "robustapp", "run", "--headless", "--port", str(self.port)]
 
+    def __init__(self, **settings: str) -> None:
+        super().__init__()
+        self.settings = settings  # extra ROBUSTAPP_* settings, e.g. JOB_MAX_WORKERS="2"
+
     def env(self) -> dict[str, str]:
         env = super().env()
         env.update(ROBUSTAPP_HOME=str(self.home), ROBUSTAPP_ENV_FILE=str(self.home / "no-such.env"))
+        env.update({f"ROBUSTAPP_{name.upper()}": value for name, value in self.settings.items()})
         return env
 
     @property

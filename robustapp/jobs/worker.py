@@ -43,18 +43,24 @@ def initialize(address: Any, authkey: bytes) -> None:
     threading.Thread(target=_listen, args=(_connection,), name="robustapp-job-listener", daemon=True).start()
 
 
-BACKGROUND_NICENESS = 10
+BACKGROUND_NICENESS = 19
 
 
 def _lower_priority() -> None:
-    """Yield the CPU to the server and the window: nice 10 (POSIX), "below normal" (Windows)."""
+    """Yield the CPU to the server and the window whenever they want it.
+
+    Linux: the SCHED_IDLE policy (the worker runs only on CPU time nobody else asks for, and a
+    waking server thread preempts it at once); other POSIX: nice 19; Windows: "idle" priority.
+    """
     try:
-        if hasattr(os, "nice"):
+        if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        elif hasattr(os, "nice"):
             os.nice(BACKGROUND_NICENESS)
         else:  # pragma: no cover - Windows
             import psutil
 
-            psutil.Process().nice(psutil.BELOW_NORMAL_PRIORITY_CLASS)
+            psutil.Process().nice(psutil.IDLE_PRIORITY_CLASS)
     except OSError:
         pass  # not allowed here: run at the normal priority
 
