@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
@@ -90,6 +91,7 @@ def control_routes(info: dict, events: DesktopEvents) -> list[Route]:
             uptime_seconds=round(time.monotonic() - started, 1),
             activity=activity.snapshot(),
             jobs=services.jobs.counts(),
+            cache={name: asdict(stats) for name, stats in services.cache.stats().items()},
         )
         return JSONResponse(body)
 

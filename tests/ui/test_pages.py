@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from robustapp.cache import cache_data
 from robustapp.services.settings_view import MASK
 from tests.ui.helpers import open_app, screen_text, title
 
@@ -27,6 +28,20 @@ def test_settings_shows_where_the_data_lives(app_home) -> None:
     paths = at.dataframe[1].value.set_index("what")["path"]
     assert paths["database"] == str(app_home / "data" / "robustapp.duckdb")
     assert paths["backups"] == str(app_home / "backups")
+
+
+@cache_data(tags={"table:squares"})
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_settings_shows_the_hits_and_misses_of_each_cached_function() -> None:
+    at = open_app("settings")
+    assert (_square(3), _square(3), _square(4)) == (9, 9, 16)
+    at.run()
+    (table,) = [frame.value for frame in at.dataframe if "hit rate" in frame.value.columns]
+    row = table[table["function"].str.endswith("_square")].iloc[0]
+    assert (row["hits"], row["misses"], row["hit rate"]) == (1, 2, "33%")
 
 
 def test_demo_echoes_the_name_the_user_types() -> None:

@@ -38,6 +38,23 @@ def render(ctx: PageContext) -> None:
         width="stretch",
         key="settings_paths",
     )
+    _cache(ctx)
+
+
+def _cache(ctx: PageContext) -> None:
+    """How well the result cache works: hits and misses per cached function since the app started."""
+    st.subheader("Result cache")
+    cache = ctx.services.cache
+    where = "on disk and in memory" if cache.is_on_disk else "in memory only (the cache folder could not be used)"
+    st.caption(f"Results of slow computations are kept {where}, and dropped when the data under them changes.")
+    rows = [
+        {"function": name, "hits": s.hits, "misses": s.misses,
+         "hit rate": f"{s.hits / (s.hits + s.misses):.0%}" if s.hits + s.misses else "—",
+         "memory": f"{s.memory_bytes / 1024:.1f} KiB"}
+        for name, s in cache.stats().items()
+    ]
+    st.dataframe(rows or {"function": [], "hits": [], "misses": []}, hide_index=True, width="stretch",
+                 key="settings_cache")
 
 
 def _preferences(ctx: PageContext) -> None:
