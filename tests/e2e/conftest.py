@@ -10,74 +10,29 @@
 
 from __future__ import annotations
 
-import queue
-import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 
-import httpx
 import psutil
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.e2e.harness import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    REPO_ROOT,
-    START_TIMEOUT,
-    UI_TIMEOUT_MS,
-    Server,
-    drain,
-    server_env,
-    wait_for_app,
-)
+from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS, AppProcess, Server, wait_for_app
 
 expect.set_options(timeout=UI_TIMEOUT_MS)
-
-
-def _kill(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        process.kill()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Start `python -m robustapp run --headless` once; stop it gracefully and check it is gone."""
-    home = tmp_path_factory.mktemp("e2e-home")
-    stderr_path = home / "server.stderr"
-    with stderr_path.open("w", encoding="utf-8") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "robustapp", "run", "--headless"],
-            cwd=REPO_ROOT,
-            env=server_env(home),
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
-    lines, reader = drain(process)
+    app = AppProcess(tmp_path_factory.mktemp("e2e-home"))
     try:
-        try:
-            line = lines.get(timeout=START_TIMEOUT)
-        except queue.Empty:
-            line = ""
-        match = re.search(r"Open: (?P<url>(?P<base>http://127\.0\.0\.1:\d+)/\?token=\S+)", line)
-        assert match, f"the server printed {line!r}; stderr:\n{stderr_path.read_text()}"
-        base_url = match["base"]
-        token = (home / "data" / "control.token").read_text(encoding="utf-8").strip()
-        yield Server(process, home, match["url"], base_url, token)
+        yield app.server
 
-        response = httpx.post(f"{base_url}/api/shutdown", headers={"Authorization": f"Bearer {token}"})
-        assert response.status_code == 202
-        assert process.wait(timeout=30) == 0, stderr_path.read_text()
-        assert not psutil.pid_exists(process.pid), "the server process was not reaped"
-        assert not (home / "data" / "runtime.json").exists(), "the server left its runtime file behind"
+        assert app.stop() == 0, app.stderr()
+        assert not psutil.pid_exists(app.pid), "the server process was not reaped"
+        assert not app.paths.runtime_file.exists(), "the server left its runtime file behind"
     finally:
-        _kill(process)
-        reader.join(timeout=10)
-        assert process.stdout is not None
-        process.stdout.close()
+        app.close()
 
 
 @pytest.fixture(scope="package")

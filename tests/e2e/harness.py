@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import queue
-import re
-import signal
 import subprocess
-import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from playwright.sync_api import Page
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 60.0
+from tests.servers import HeadlessApp
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -71,81 +64,10 @@ def key(name: str) -> str:
     return f".st-key-{name}"
 
 
-def server_env(home: Path) -> dict[str, str]:
-    """The environment of a server on data home `home`: no ROBUSTAPP_* from outside, no .env file.
+class AppProcess(HeadlessApp):
+    """A server of a test's own (e.g. to kill one and start the next on the same home); `.server`
+    is its view as the e2e tests use it. The conftest's `server` fixture shares one between tests."""
 
-    The autouse app_home fixture is per test; a server may outlive a test, so it pins its own home.
-    """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROBUSTAPP_")}
-    env.update(ROBUSTAPP_HOME=str(home), ROBUSTAPP_ENV_FILE=str(home / "no-such.env"), PYTHONUNBUFFERED="1")
-    return env
-
-
-def drain(process: subprocess.Popen[str]) -> tuple[queue.Queue[str], threading.Thread]:
-    """Read the server's stdout line by line in a thread, so the pipe never fills ("" at the end)."""
-    lines: queue.Queue[str] = queue.Queue()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-        lines.put("")
-
-    reader = threading.Thread(target=read, name="e2e-server-stdout", daemon=True)
-    reader.start()
-    return lines, reader
-
-
-_PRINTED_URL = re.compile(r"Open: (?P<url>(?P<base>http://127\.0\.0\.1:\d+)/\?token=\S+)")
-
-
-class AppProcess:
-    """`python -m robustapp run --headless` on a data home, as its user starts it; can be killed -9.
-
-    The server fixture in conftest.py shares one such server between tests; this is for a test
-    that needs servers of its own (e.g. to kill one and start the next on the same home).
-    """
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.stderr_path = home / f"server-{len(list(home.glob('server-*.stderr')))}.stderr"
-        home.mkdir(parents=True, exist_ok=True)
-        with self.stderr_path.open("w", encoding="utf-8") as stderr:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "robustapp", "run", "--headless"],
-                cwd=REPO_ROOT,
-                env=server_env(home),
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                text=True,
-            )
-        self._lines, self._reader = drain(self.process)
-        try:
-            line = self._lines.get(timeout=START_TIMEOUT)
-        except queue.Empty:
-            line = ""
-        match = _PRINTED_URL.search(line)
-        if not match:
-            self.close()
-            raise AssertionError(f"the server printed {line!r}; stderr:\n{self.stderr_path.read_text()}")
-        token = (home / "data" / "control.token").read_text(encoding="utf-8").strip()
-        self.server = Server(self.process, home, match["url"], match["base"], token)
-
-    def kill9(self) -> None:
-        """SIGKILL: no handler, no cleanup, no flush; as a crash or `kill -9` does it."""
-        os.kill(self.process.pid, signal.SIGKILL)
-        assert self.process.wait(timeout=10) == -signal.SIGKILL
-
-    def stop(self) -> int:
-        """Ask the server to stop (POST /api/shutdown, as the launcher does); its exit code."""
-        assert self.server.api("POST", "/api/shutdown").status_code == 202
-        return self.process.wait(timeout=30)
-
-    def close(self) -> None:
-        """Whatever state it is in: gone, reaped, its pipe closed."""
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self._reader.join(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+    @property
+    def server(self) -> Server:
+        return Server(self.process, self.home, self.app_url, self.base_url, self.token)

@@ -11,12 +11,8 @@ import io
 import json
 import os
 import re
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -33,9 +29,9 @@ from robustapp.services.state import Actor, Change, StateService
 from robustapp.storage import MIGRATIONS, Database, migrate, schema_version
 from robustapp.storage import migrations as migrations_module
 from tests.integration.helpers import robustapp
+from tests.servers import HeadlessApp
 
 FIELDS = tuple("seq changed_at actor session_id scope key old_value new_value trace_id prev_hash hash".split())
-READY = re.compile(r"^robustapp is running\. Open: (?P<url>http://127\.0\.0\.1:\d+)/\?token=\S+$")
 DUCKDB_LOCK_ERROR = re.compile(r"Could not set lock|Conflicting lock|IO Error|DatabaseBusyError")
 ADA = Actor(owner="ada", name="ada", session_id="session-ada")
 BOB = Actor(owner="ada", name="bob", session_id="session-bob")
@@ -335,81 +331,34 @@ def test_bad_export_values_are_usage_errors(trail: Paths, args: list[str], compl
 # -- through a running app ----------------------------------------------------------------
 
 
-def _first_line(proc: subprocess.Popen[str], timeout: float) -> str:
-    lines: list[str] = []
-    assert proc.stdout is not None
-    reader = threading.Thread(target=lambda: lines.append(proc.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout)
-    return lines[0].strip() if lines else ""
-
-
-class Server:
-    def __init__(self, proc: subprocess.Popen[str], home: Path, url: str) -> None:
-        self.proc, self.home, self.url = proc, home, url
-        self.paths = Paths.for_home(home)
-
-    def get(self, path: str) -> tuple[int, Any]:
-        token = self.paths.token_file.read_text(encoding="utf-8").strip()
-        request = urllib.request.Request(self.url + path, headers={"Authorization": f"Bearer {token}"})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            with exc:
-                return exc.code, json.loads(exc.read())
-
-    def stop(self) -> int:
-        token = self.paths.token_file.read_text(encoding="utf-8").strip()
-        request = urllib.request.Request(
-            self.url + "/api/shutdown", method="POST", data=b"", headers={"Authorization": f"Bearer {token}"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 202
-        return self.proc.wait(timeout=30)
+def _get(server: HeadlessApp, path: str) -> tuple[int, Any]:
+    response = server.api("GET", path)
+    return response.status_code, response.json()
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeadlessApp]:
     home = tmp_path_factory.mktemp("audit-home")
     write_changes(Paths.for_home(home).db_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROBUSTAPP_")}
-    env.update(ROBUSTAPP_HOME=str(home), ROBUSTAPP_ENV_FILE=str(home / "no-such.env"))
-    with open(home / "server.stderr", "w", encoding="utf-8") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "robustapp", "run", "--headless"],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env=env,
-        )
+    running = HeadlessApp(home)
     try:
-        line = _first_line(proc, timeout=60)
-        ready = READY.match(line)
-        assert ready, f"server did not start: {line!r}\n{(home / 'server.stderr').read_text(encoding='utf-8')}"
-        running = Server(proc, home, ready["url"])
         yield running
 
         assert running.stop() == 0
         with Database(running.paths.db_path) as db:  # released, and the trail is still whole
             assert audit.verify(db) == audit.VerifyReport(ENTRIES, [])
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
-        assert proc.stdout is not None
-        proc.stdout.close()
+        running.close()
 
 
 @pytest.fixture
-def at_server(server: Server, monkeypatch: pytest.MonkeyPatch) -> Server:
+def at_server(server: HeadlessApp, monkeypatch: pytest.MonkeyPatch) -> HeadlessApp:
     """Point this test's commands at the running server's data home."""
     monkeypatch.setenv("ROBUSTAPP_HOME", str(server.home))
     return server
 
 
-def test_verify_goes_through_the_running_app(at_server: Server) -> None:
+def test_verify_goes_through_the_running_app(at_server: HeadlessApp) -> None:
     result = invoke("audit", "verify")
 
     assert result.exit_code == 0, result.output
@@ -417,8 +366,8 @@ def test_verify_goes_through_the_running_app(at_server: Server) -> None:
     assert not DUCKDB_LOCK_ERROR.search(result.output)
 
 
-def test_verify_json_comes_from_the_control_api(at_server: Server) -> None:
-    assert at_server.get("/api/audit/verify") == (200, {"ok": True, "entries": ENTRIES, "problems": []})
+def test_verify_json_comes_from_the_control_api(at_server: HeadlessApp) -> None:
+    assert _get(at_server, "/api/audit/verify") == (200, {"ok": True, "entries": ENTRIES, "problems": []})
 
     result = invoke("audit", "verify", "--json")
 
@@ -427,7 +376,7 @@ def test_verify_json_comes_from_the_control_api(at_server: Server) -> None:
 
 
 @pytest.mark.parametrize(("args", "seqs"), EXPORT_FILTERS, ids=lambda value: " ".join(map(str, value)) or "all")
-def test_export_goes_through_the_running_app(at_server: Server, args: list[str], seqs: list[int]) -> None:
+def test_export_goes_through_the_running_app(at_server: HeadlessApp, args: list[str], seqs: list[int]) -> None:
     result = invoke("audit", "export", "--format", "json", *with_days(args))
 
     assert result.exit_code == 0, result.output
@@ -435,14 +384,14 @@ def test_export_goes_through_the_running_app(at_server: Server, args: list[str],
     assert not DUCKDB_LOCK_ERROR.search(result.output)
 
 
-def test_csv_export_to_a_file_through_the_running_app(at_server: Server, tmp_path: Path) -> None:
+def test_csv_export_to_a_file_through_the_running_app(at_server: HeadlessApp, tmp_path: Path) -> None:
     target = tmp_path / "audit.csv"
 
     result = invoke("audit", "export", "--output", str(target), "--key", "name")
 
     assert result.exit_code == 0, result.output
     assert result.stdout == f"exported 2 entries to {target}\n"
-    status, body = at_server.get("/api/audit/export?format=csv&key=name")
+    status, body = _get(at_server, "/api/audit/export?format=csv&key=name")
     assert status == 200
     assert body["entries"] == 2
     assert target.read_text(encoding="utf-8") == body["text"]
@@ -454,8 +403,8 @@ def test_csv_export_to_a_file_through_the_running_app(at_server: Server, tmp_pat
     [("format=xml", "format='xml'"), ("since=last-week", "since='last-week'"), ("until=2026-02-30", "until=")],
     ids=["format", "since", "until"],
 )
-def test_the_control_api_refuses_a_bad_export_request(server: Server, query: str, complaint: str) -> None:
-    status, body = server.get(f"/api/audit/export?{query}")
+def test_the_control_api_refuses_a_bad_export_request(server: HeadlessApp, query: str, complaint: str) -> None:
+    status, body = _get(server, f"/api/audit/export?{query}")
 
     assert status == 400
     assert complaint in body["error"]

@@ -7,95 +7,58 @@ POST /api/shutdown at the end, and what the commands did is then checked in the 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from robustapp import cli
-from robustapp.config import Paths
 from robustapp.errors import AlreadyRunningError, AppError, DatabaseBusyError
 from robustapp.storage import MIGRATIONS, Database
 from tests.integration.helpers import robustapp
+from tests.servers import HeadlessApp, server_env
 
-READY = re.compile(r"^robustapp is running\. Open: (?P<url>http://127\.0\.0\.1:\d+)/\?token=(?P<token>\S+)$")
 LATEST = MIGRATIONS[-1].version
 DUCKDB_LOCK_ERROR = re.compile(r"Could not set lock|Conflicting lock|IO Error|DatabaseBusyError")
 
 
-@dataclass
-class RunningServer:
-    proc: subprocess.Popen[str]
-    home: Path
-    url: str
-    token: str
-    env: dict[str, str]
-    seeded: int = 0
+class RunningServer(HeadlessApp):
+    """The module's server, with what the tests ask of it."""
+
+    seeded = 0  # demo items the tests seeded through it, checked in the file once it stopped
 
     @property
-    def paths(self) -> Paths:
-        return Paths.for_home(self.home)
+    def proc(self) -> subprocess.Popen[str]:
+        return self.process
 
+    @property
+    def url(self) -> str:
+        return self.base_url
 
-def _first_line(proc: subprocess.Popen[str], timeout: float) -> str:
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
-    reader.start()
-    reader.join(timeout)
-    return lines[0].strip() if lines else ""
-
-
-def _shutdown(server: RunningServer) -> None:
-    token = server.paths.token_file.read_text(encoding="utf-8").strip()
-    request = urllib.request.Request(
-        server.url + "/api/shutdown", method="POST", data=b"", headers={"Authorization": f"Bearer {token}"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 202
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of a command run on the server's data home."""
+        return server_env(self.home)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    home = tmp_path_factory.mktemp("running-home")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROBUSTAPP_")}
-    env.update(ROBUSTAPP_HOME=str(home), ROBUSTAPP_ENV_FILE=str(home / "no-such.env"))
-    with open(home / "server.stderr", "w", encoding="utf-8") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "robustapp", "run", "--headless"],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env=env,
-        )
+    running = RunningServer(tmp_path_factory.mktemp("running-home"))
     try:
-        line = _first_line(proc, timeout=60)
-        ready = READY.match(line)
-        assert ready, f"server did not start: {line!r}\n{(home / 'server.stderr').read_text(encoding='utf-8')}"
-        running = RunningServer(proc, home, ready["url"], ready["token"], env)
         yield running
 
-        _shutdown(running)
-        assert proc.wait(timeout=30) == 0
+        assert running.stop() == 0
         assert not running.paths.runtime_file.exists()
         assert not running.paths.token_file.exists()
         with Database(running.paths.db_path) as db:  # released by the server, and nothing lost
             assert db.query_one("SELECT count(*) FROM demo_items") == (running.seeded,)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
-        assert proc.stdout is not None
-        proc.stdout.close()
+        running.close()
 
 
 @pytest.fixture

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -29,34 +27,15 @@ from robustapp.domain.jobs import JobState
 from robustapp.services.jobs import APP_STOPPED, CRASHED
 from tests.integration.helpers import wait_until
 from tests.integration.jobs_support import job_service
+from tests.servers import HeadlessApp
 
-READY = re.compile(r"^robustapp is running\. Open: (?P<url>http://127\.0\.0\.1:\d+)/\?token=")
 
 
 @contextmanager
 def served(home: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """A headless server on `home`; yields it and its base URL, kills it if the test left it running."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROBUSTAPP_")}
-    env.update(ROBUSTAPP_HOME=str(home), ROBUSTAPP_ENV_FILE=str(home / "no-such.env"), ROBUSTAPP_JOB_MAX_WORKERS="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "robustapp", "run", "--headless"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, env=env,
-    )  # fmt: skip
-    try:
-        lines: list[str] = []
-        assert proc.stdout is not None
-        stdout = proc.stdout
-        reader = threading.Thread(target=lambda: lines.append(stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(60)
-        ready = READY.match(lines[0].strip() if lines else "")
-        assert ready, f"the server did not start: {lines}"
-        yield proc, ready["url"]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=30)
-        proc.stdout.close()  # type: ignore[union-attr]
+    """A headless server on `home` with one job worker; yields it and its base URL, kills it if the test left it running."""
+    with HeadlessApp(home, job_max_workers="1") as app:
+        yield app.process, app.base_url
 
 
 def _api(paths: Paths, url: str, method: str = "GET") -> dict:
