@@ -8,13 +8,14 @@ its row and table (deleted_at set) until the purge after its undo window.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 import duckdb
 
 from robustapp.domain.datasets import Column, DatasetInfo, ImportOptions, name_key
 from robustapp.storage.database import Database
 from robustapp.storage.identifiers import quote_identifier
+from robustapp.storage.timestamps import aware, naive
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -24,23 +25,14 @@ _COLUMNS = (
 )
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """The database keeps naive UTC; the app's records carry their zone."""
-    return value.replace(tzinfo=UTC) if value is not None else None
-
-
-def _naive(value: datetime | None) -> datetime | None:
-    return value.astimezone(UTC).replace(tzinfo=None) if value is not None else None
-
-
 def _info(row: tuple) -> DatasetInfo:
     (id_, name, table, rows, columns, size, path, fmt, options, imported, notes, import_notes, skipped,
      deleted) = row  # fmt: skip
     return DatasetInfo(
         id=id_, name=name, table_name=table, row_count=rows, columns=[Column(**c) for c in json.loads(columns)],
         size_bytes=size, source_path=path, source_format=fmt,
-        source_options=ImportOptions.model_validate(json.loads(options)), imported_at=_utc(imported),
-        notes=notes, import_notes=json.loads(import_notes), skipped_rows=skipped, deleted_at=_utc(deleted),
+        source_options=ImportOptions.model_validate(json.loads(options)), imported_at=aware(imported),
+        notes=notes, import_notes=json.loads(import_notes), skipped_rows=skipped, deleted_at=aware(deleted),
     )  # fmt: skip
 
 
@@ -66,7 +58,7 @@ def insert(cursor: Cursor, info: DatasetInfo) -> DatasetInfo:
         f"INSERT INTO datasets ({_COLUMNS}, name_key) VALUES (nextval('dataset_ids'), ?, ?, ?, ?, ?, ?, ?, ?, "
         "?, ?, ?, ?, NULL, ?) RETURNING id",
         [info.name, info.table_name, info.row_count, _columns_json(info.columns), info.size_bytes,
-         info.source_path, info.source_format, _options_json(info.source_options), _naive(info.imported_at),
+         info.source_path, info.source_format, _options_json(info.source_options), naive(info.imported_at),
          info.notes, json.dumps(info.import_notes, ensure_ascii=False), info.skipped_rows, name_key(info.name)],
     ).fetchone()  # fmt: skip
     assert row is not None
@@ -79,7 +71,7 @@ def replace_data(cursor: Cursor, dataset_id: int, info: DatasetInfo) -> None:
         "UPDATE datasets SET table_name = ?, row_count = ?, columns = ?, size_bytes = ?, source_options = ?, "
         "imported_at = ?, import_notes = ?, skipped_rows = ? WHERE id = ?",
         [info.table_name, info.row_count, _columns_json(info.columns), info.size_bytes,
-         _options_json(info.source_options), _naive(info.imported_at),
+         _options_json(info.source_options), naive(info.imported_at),
          json.dumps(info.import_notes, ensure_ascii=False),
          info.skipped_rows, dataset_id],
     )  # fmt: skip
@@ -110,7 +102,15 @@ def find_deleted(cursor: Cursor | Database, name: str) -> DatasetInfo | None:
 
 def deleted_before(cursor: Cursor, moment: datetime) -> list[DatasetInfo]:
     """The datasets deleted at or before `moment`: past their undo window."""
-    rows = _run(cursor, f"SELECT {_COLUMNS} FROM datasets WHERE deleted_at <= ? ORDER BY id", [_naive(moment)])
+    rows = _run(cursor, f"SELECT {_COLUMNS} FROM datasets WHERE deleted_at <= ? ORDER BY id", [naive(moment)])
+    return [_info(row) for row in rows]
+
+
+def deleted_after(cursor: Cursor | Database, moment: datetime) -> list[DatasetInfo]:
+    """The datasets deleted after `moment` (still within their undo window), newest first."""
+    rows = _run(
+        cursor, f"SELECT {_COLUMNS} FROM datasets WHERE deleted_at > ? ORDER BY deleted_at DESC, id DESC", [naive(moment)]
+    )
     return [_info(row) for row in rows]
 
 
@@ -124,7 +124,7 @@ def set_notes(cursor: Cursor, dataset_id: int, notes: str) -> None:
 
 def mark_deleted(cursor: Cursor, dataset_id: int, at: datetime | None) -> None:
     """Set (or, with None, clear) the moment a dataset was deleted."""
-    cursor.execute("UPDATE datasets SET deleted_at = ? WHERE id = ?", [_naive(at), dataset_id])
+    cursor.execute("UPDATE datasets SET deleted_at = ? WHERE id = ?", [naive(at), dataset_id])
 
 
 def remove(cursor: Cursor, info: DatasetInfo) -> None:

@@ -8,27 +8,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
 
 from robustapp.domain.jobs import JobInfo, JobState
 from robustapp.storage.database import Database
+from robustapp.storage.timestamps import aware, naive
 
 _COLUMNS = (
     "id, name, kind, params, state, progress, message, result, error, traceback, "
     "created_at, started_at, finished_at, timeout_seconds, attempt, rerun_of, owner, pid"
 )
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """The database keeps naive UTC; the app's records carry their zone."""
-    return value.replace(tzinfo=UTC) if value is not None else None
-
-
-def _naive(value: datetime | None) -> datetime | None:
-    return value.astimezone(UTC).replace(tzinfo=None) if value is not None else None
 
 
 def _to_json(value: Any) -> str:
@@ -41,7 +33,7 @@ def _info(row: tuple) -> JobInfo:
     return JobInfo(
         id=id_, name=name, kind=kind, params=json.loads(params), state=JobState(state), progress=progress,
         message=message, result=json.loads(result) if result is not None else None, error=error,
-        traceback=trace, created_at=_utc(created), started_at=_utc(started), finished_at=_utc(finished),
+        traceback=trace, created_at=aware(created), started_at=aware(started), finished_at=aware(finished),
         timeout=timeout, attempt=attempt, rerun_of=rerun_of, owner=owner, pid=pid,
     )  # fmt: skip
 
@@ -52,7 +44,7 @@ def insert(cursor: duckdb.DuckDBPyConnection, info: JobInfo) -> int:
         f"INSERT INTO jobs ({_COLUMNS}) VALUES (nextval('job_ids'), ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, "
         "?, NULL, NULL, ?, ?, ?, ?, NULL) RETURNING id",
         [info.name, info.kind, _to_json(info.params), info.state.value, info.progress, info.message,
-         _naive(info.created_at), info.timeout, info.attempt, info.rerun_of, info.owner],
+         naive(info.created_at), info.timeout, info.attempt, info.rerun_of, info.owner],
     ).fetchone()  # fmt: skip
     assert row is not None
     return int(row[0])
@@ -66,7 +58,7 @@ def save(cursor: duckdb.DuckDBPyConnection, jobs: Sequence[JobInfo]) -> None:
             "started_at = ?, finished_at = ?, pid = ? WHERE id = ?",
             [info.state.value, info.progress, info.message,
              _to_json(info.result) if info.result is not None else None, info.error, info.traceback,
-             _naive(info.started_at), _naive(info.finished_at), info.pid, info.id],
+             naive(info.started_at), naive(info.finished_at), info.pid, info.id],
         )  # fmt: skip
 
 
@@ -104,6 +96,6 @@ def interrupt_running(cursor: duckdb.DuckDBPyConnection, *, reason: str, at: dat
     """Mark every job recorded as running as interrupted; returns their ids."""
     rows = cursor.execute(
         "UPDATE jobs SET state = ?, error = ?, finished_at = ? WHERE state = ? RETURNING id",
-        [JobState.INTERRUPTED.value, reason, _naive(at), JobState.RUNNING.value],
+        [JobState.INTERRUPTED.value, reason, naive(at), JobState.RUNNING.value],
     ).fetchall()
     return sorted(int(row[0]) for row in rows)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,16 +14,6 @@ import pytest
 
 from robustapp.cache import Cache, FunctionStats, cache_data, cache_stats, install, invalidate_cache_by_tag
 from robustapp.config import load_settings
-
-
-@pytest.fixture
-def cache(tmp_path: Path) -> Iterator[Cache]:
-    """A fresh cache in a temp dir, used by every @cache_data function during the test."""
-    fresh = Cache(tmp_path / "results")
-    install(fresh)
-    yield fresh
-    install(None)
-    fresh.close()
 
 
 class Calls:

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -17,19 +16,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from robustapp.cache import Cache, CachedFunction, cache_data, install
+from robustapp.cache import Cache, CachedFunction, cache_data
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def cache(tmp_path: Path) -> Iterator[Cache]:
-    """A fresh cache in a temp dir, used by every @cache_data function during the test."""
-    fresh = Cache(tmp_path / "results")
-    install(fresh)
-    yield fresh
-    install(None)
-    fresh.close()
 
 
 class Colour(enum.Enum):
