@@ -1,9 +1,11 @@
 """Datasets as their users see them: import a file; list, rename, annotate; delete with undo; re-import.
 
     import_file ─ check the file ─ (xlsx: read the sheet · other encodings: transcode)   no lock held
-                └ db.transaction(touches={"dataset:<name>", "table:<table>"}):
+                └ db.transaction(touches={"dataset:<name>", "table:<table>"}, exclusive=False):
                       name free? ─ CREATE TABLE ds_<hex> AS read_…(file) ─ malformed rows? ─ catalog row
-                  One transaction: a failure or a cancel anywhere leaves no table and no catalog row.
+                      └ commit (writer lock): still free among what others committed meanwhile?
+                  One transaction: a failure or a cancel anywhere leaves no table and no catalog row;
+                  other writes (the UI saving an input) go on while the file is read.
 
 Every write names the dataset and table tags it touches, so cached results on them are dropped
 when it commits. `progress(fraction, message)` may be called from a helper thread while DuckDB
@@ -53,6 +55,7 @@ __all__ = [
     "import_file",
     "list_datasets",
     "purge_deleted",
+    "recently_deleted",
     "reimport_dataset",
     "rename_dataset",
     "restore_dataset",
@@ -136,11 +139,17 @@ def _import(
     def on_progress(fraction: float) -> None:
         report(0.05 + 0.85 * fraction, reading)
 
+    import duckdb
+
     try:
-        with db.transaction(touches={f"dataset:{name}", f"table:{table}"}) as tx:
+        # Not exclusive: the file is read into a new table while the app's other writes go on;
+        # the writer lock is taken to commit, after a last look at the names others committed.
+        with db.transaction(touches={f"dataset:{name}", f"table:{table}"}, exclusive=False) as tx:
             taken = None if previous else catalog.find_live(tx, name)
             if not replace:
                 _check_name_free(taken)
+            if previous is None:
+                db.before_commit(lambda: _check_still_free(db, name, taken))
             report(0.05, reading)
             loaded = readers.create(tx, plan, on_progress)
             if loaded.rejected_total and not options.skip_bad_rows:
@@ -158,11 +167,23 @@ def _import(
                     with db.transaction(touches={f"dataset:{taken.name}", f"table:{taken.table_name}"}):
                         catalog.remove(tx, taken)
                 info = catalog.insert(tx, info)
+    except duckdb.TransactionException as exc:  # another write changed the same catalog rows first
+        raise ImportFailed(
+            f"{source.label}: the datasets changed while it was read ({exc}); nothing was imported, try again"
+        ) from None
     finally:
         readers.release(db.cursor(), plan)
     log.info("dataset imported", dataset=name, table=table, rows=info.row_count, skipped=info.skipped_rows)
     report(1.0, f"imported {info.row_count} rows into {name!r}")
     return info.model_copy(update={"rejected": loaded.rejected})
+
+
+def _check_still_free(db: Database, name: str, replacing: DatasetInfo | None) -> None:
+    """At commit: no other dataset took the name while the file was read."""
+    with db.fresh_cursor() as latest:
+        now = catalog.find_live(latest, name)
+    if now is not None and (replacing is None or now.id != replacing.id):
+        _check_name_free(now)
 
 
 def _check_name_free(taken: DatasetInfo | None) -> None:
@@ -306,6 +327,19 @@ def restore_dataset(
         return deleted.model_copy(update={"deleted_at": None})
 
     return db.write(restore, touches=_tags(deleted))
+
+
+def recently_deleted(
+    db: Database, *, now: datetime | None = None, window: timedelta = UNDO_WINDOW
+) -> list[DatasetInfo]:
+    """The datasets `restore_dataset` can still bring back, newest deletion first (one per name:
+    the one a restore of that name would restore) and none whose name a live dataset has taken."""
+    moment = (now or datetime.now(UTC)) - window
+    live = {name_key(info.name) for info in catalog.live(db)}
+    found: dict[str, DatasetInfo] = {}
+    for info in catalog.deleted_after(db, moment):
+        found.setdefault(name_key(info.name), info)
+    return [info for key, info in found.items() if key not in live]
 
 
 def purge_deleted(db: Database, *, now: datetime | None = None, window: timedelta = UNDO_WINDOW) -> list[DatasetInfo]:

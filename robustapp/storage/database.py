@@ -90,6 +90,7 @@ class Database:
         self._companions: dict[type, Any] = {}
         self._companions_lock = threading.Lock()
         self._commit_listeners: tuple[CommitListener, ...] = ()
+        self._open_shared = 0  # non-exclusive transactions in progress
         self._checkpointer = IdleCheckpointer(self, checkpoint_idle_seconds)
         self._checkpointer.start()
 
@@ -133,13 +134,21 @@ class Database:
     # -- the write path ----------------------------------------------------------------
 
     @contextmanager
-    def transaction(self, *, touches: Iterable[str] = ()) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Hold the writer lock for one transaction: commit on success, roll back on error.
+    def transaction(
+        self, *, touches: Iterable[str] = (), exclusive: bool = True
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction on this thread's cursor: commit on success, roll back on error.
 
         Nested use in the same thread joins the outer transaction; if a nested block raises,
         the whole transaction is rolled back even when the outer block catches the error.
         A failed statement whose error was caught also rolls everything back (DuckDB would
         otherwise answer COMMIT with success and keep nothing): TransactionAbortedError.
+
+        `exclusive` (the default) holds the writer lock for the whole transaction, so writes
+        never meet. `exclusive=False` is for long work that writes rows nobody else writes (an
+        import into a new table): it takes the lock only to commit, so other writes go on
+        meanwhile. Checks that must see what others committed in between go in `before_commit`;
+        a write that met another one's fails at COMMIT (duckdb.TransactionException).
 
         `touches` names what the block changes, as tags ("table:<name>", "dataset:<name>"); after
         the outermost transaction commits, the `on_commit` listeners get the tags of all its blocks.
@@ -157,28 +166,55 @@ class Database:
             finally:
                 self._local.depth = depth
             return
-        with self._writer:
+        with self._writer if exclusive else self._shared_transaction():
             cursor.execute("BEGIN TRANSACTION")
             self._local.depth = 1
             self._local.failed_inside = False
             self._local.touched = _as_tags(touches)
+            self._local.before_commit = []
             try:
                 yield cursor
-                self._check_can_commit(cursor)
+                with self._writer:  # already held when exclusive (it is re-entrant)
+                    for check in self._local.before_commit:
+                        check()
+                    self._check_can_commit(cursor)
+                    cursor.execute("COMMIT")
+                    self._dirty = True
             except BaseException:
                 _rollback_quietly(cursor)
                 raise
-            else:
-                try:
-                    cursor.execute("COMMIT")
-                except BaseException:
-                    _rollback_quietly(cursor)
-                    raise
-                self._dirty = True
             finally:
                 self._local.depth = 0
+                self._local.before_commit = []
                 self._last_write = time.monotonic()
         self._tell_commit_listeners(frozenset(self._local.touched))  # reached only after COMMIT
+
+    def before_commit(self, check: Callable[[], None]) -> None:
+        """Run `check()` just before this thread's transaction commits, under the writer lock; what
+        it raises rolls the transaction back. With `fresh_cursor()` it sees what others committed."""
+        if not getattr(self._local, "depth", 0):
+            raise RuntimeError("before_commit() is for a block inside db.transaction()")
+        self._local.before_commit.append(check)
+
+    @contextmanager
+    def fresh_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived cursor outside this thread's transaction: it reads the latest committed state."""
+        cursor = self._conn.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+
+    @contextmanager
+    def _shared_transaction(self) -> Iterator[None]:
+        """Count the non-exclusive transactions that are open: no idle checkpoint runs meanwhile."""
+        with self._companions_lock:
+            self._open_shared += 1
+        try:
+            yield
+        finally:
+            with self._companions_lock:
+                self._open_shared -= 1
 
     def _check_can_commit(self, cursor: duckdb.DuckDBPyConnection) -> None:
         if self._local.failed_inside:
@@ -243,7 +279,7 @@ class Database:
 
     def checkpoint_if_idle(self, idle_seconds: float) -> bool:
         """Checkpoint when there are unflushed writes and none for `idle_seconds`."""
-        if not self._dirty or time.monotonic() - self._last_write < idle_seconds:
+        if not self._dirty or self._open_shared or time.monotonic() - self._last_write < idle_seconds:
             return False
         if not self._writer.acquire(blocking=False):
             return False

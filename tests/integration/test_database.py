@@ -325,3 +325,83 @@ def test_an_unsubscribed_listener_hears_nothing_more(db: Database) -> None:
     db.write(lambda cursor: cursor.execute("INSERT INTO kv VALUES (2, 20)"), touches={"table:kv"})
 
     assert len(heard.tags) == 1
+
+
+# -- non-exclusive transactions: long work that does not hold up other writes -------------------
+
+
+def _in_thread(work) -> threading.Thread:  # noqa: ANN001 - any callable
+    thread = threading.Thread(target=work)
+    thread.start()
+    return thread
+
+
+def test_other_writes_commit_while_a_non_exclusive_transaction_is_open(db: Database) -> None:
+    opened, release = threading.Event(), threading.Event()
+
+    def long_import() -> None:
+        with db.transaction(exclusive=False) as cursor:
+            cursor.execute("CREATE TABLE imported AS SELECT range AS n FROM range(1000)")
+            opened.set()
+            assert release.wait(10)
+
+    importer = _in_thread(long_import)
+    assert opened.wait(10)
+    writer = _in_thread(lambda: db.write(lambda cursor: cursor.execute("INSERT INTO kv VALUES (1, 10)")))
+    writer.join(timeout=5)
+    assert not writer.is_alive(), "a write waited for the open non-exclusive transaction"
+    assert _rows_seen_by_another_thread(db) == [(1, 10)]
+    assert "imported" not in {row[0] for row in db.query("SELECT table_name FROM duckdb_tables()")}
+
+    release.set()
+    importer.join(timeout=10)
+    assert db.query("SELECT count(*) FROM imported") == [(1000,)]
+    assert _rows(db) == [(1, 10)]
+
+
+def test_a_before_commit_check_sees_what_others_committed_and_can_stop_the_commit(db: Database) -> None:
+    opened, release, outcome = threading.Event(), threading.Event(), []
+
+    def name_must_be_free() -> None:
+        with db.fresh_cursor() as latest:
+            if latest.execute("SELECT count(*) FROM kv WHERE k = 7").fetchall() != [(0,)]:
+                raise ValueError("k=7 was taken meanwhile")
+
+    def long_import() -> None:
+        try:
+            with db.transaction(exclusive=False) as cursor:
+                db.before_commit(name_must_be_free)
+                cursor.execute("CREATE TABLE imported AS SELECT 1 AS n")
+                opened.set()
+                assert release.wait(10)
+        except ValueError as exc:
+            outcome.append(str(exc))
+
+    importer = _in_thread(long_import)
+    assert opened.wait(10)
+    db.write(lambda cursor: cursor.execute("INSERT INTO kv VALUES (7, 70)"))
+    release.set()
+    importer.join(timeout=10)
+
+    assert outcome == ["k=7 was taken meanwhile"]
+    assert "imported" not in {row[0] for row in db.query("SELECT table_name FROM duckdb_tables()")}
+
+
+def test_a_non_exclusive_write_that_meets_a_newer_one_fails_and_keeps_nothing(db: Database) -> None:
+    db.write(lambda cursor: cursor.execute("INSERT INTO kv VALUES (1, 10)"))
+    with pytest.raises(duckdb.TransactionException, match="Conflict"):
+        with db.transaction(exclusive=False) as cursor:
+            cursor.execute("CREATE TABLE imported AS SELECT 1 AS n")
+            _in_thread(lambda: db.write(lambda other: other.execute("UPDATE kv SET v = 12 WHERE k = 1"))).join(10)
+            cursor.execute("UPDATE kv SET v = 11 WHERE k = 1")  # a row changed since this transaction began
+    assert _rows(db) == [(1, 12)]
+    assert "imported" not in {row[0] for row in db.query("SELECT table_name FROM duckdb_tables()")}
+
+
+def test_no_idle_checkpoint_runs_while_a_non_exclusive_transaction_is_open(db: Database) -> None:
+    db.write(lambda cursor: cursor.execute("INSERT INTO kv VALUES (1, 10)"))
+    with db.transaction(exclusive=False) as cursor:
+        cursor.execute("CREATE TABLE imported AS SELECT 1 AS n")
+        assert not db.checkpoint_if_idle(0)
+    assert db.checkpoint_if_idle(0)
+    assert db.query("SELECT n FROM imported") == [(1,)]

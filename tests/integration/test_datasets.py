@@ -354,3 +354,47 @@ def test_a_failed_reimport_leaves_the_dataset_as_it_was(db: Database, files: Pat
 
     assert datasets.get_dataset(db, "people").table_name == first.table_name
     assert len(rows(db, first)) == 3
+
+
+# -- an import does not hold up the app's other writes ------------------------------------------
+
+
+def _csv(files: Path, name: str, rows: int = 3) -> Path:
+    path = files / name
+    path.write_text("id,label\n" + "".join(f"{i},row {i}\n" for i in range(rows)), encoding="utf-8")
+    return path
+
+
+def test_the_apps_other_writes_commit_while_an_import_reads_its_file(db: Database, files: Path) -> None:
+    db.write(lambda cursor: cursor.execute("CREATE TABLE saved_inputs (v INTEGER)"))
+    saved_while_reading: list[bool] = []
+
+    def progress(fraction: float, message: str) -> None:
+        if message.startswith("reading") and not saved_while_reading:  # inside the import's transaction
+            writer = threading.Thread(target=lambda: db.write(lambda c: c.execute("INSERT INTO saved_inputs VALUES (1)")))
+            writer.start()
+            writer.join(timeout=10)
+            saved_while_reading.append(not writer.is_alive())
+
+    info = datasets.import_file(db, _csv(files, "slow.csv"), progress=progress)
+
+    assert saved_while_reading == [True]
+    assert db.query("SELECT count(*) FROM saved_inputs") == [(1,)]
+    assert info.row_count == 3
+
+
+def test_two_imports_racing_for_one_name_leave_one_dataset_and_a_clear_refusal(db: Database, files: Path) -> None:
+    first, second = _csv(files, "first.csv", rows=2), _csv(files, "second.csv", rows=5)
+    other: list[DatasetInfo] = []
+
+    def progress(fraction: float, message: str) -> None:
+        if message.startswith("reading") and not other:  # the second import runs and commits meanwhile
+            runner = threading.Thread(target=lambda: other.append(datasets.import_file(db, second, name="sales")))
+            runner.start()
+            runner.join(timeout=30)
+
+    with pytest.raises(DatasetNameTaken, match="'sales' already exists"):
+        datasets.import_file(db, first, name="sales", progress=progress)
+
+    assert [(d.name, d.row_count) for d in datasets.list_datasets(db)] == [("sales", 5)]
+    assert user_tables(db) == {other[0].table_name}
