@@ -20,9 +20,12 @@ import multiprocessing
 import os
 import secrets
 import signal
+import sys
 import threading
 import time
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
@@ -37,6 +40,27 @@ from robustapp.jobs.outcome import Call, Outcome, describe
 from robustapp.logs import get_logger
 
 log = get_logger(__name__)
+
+
+_PLAIN_MAIN = types.ModuleType("__main__")  # no __file__, no __spec__: a spawned child imports no main module
+
+
+@contextmanager
+def _plain_main_module() -> Iterator[None]:
+    """Start workers without the parent's `__main__`.
+
+    A spawned child re-imports the parent's main module. In the server that is the Streamlit
+    script (Streamlit installs it as `__main__` for its runs): every worker would import
+    Streamlit and the UI, ~1 s and ~100 MB each. Streamlit may install its module meanwhile
+    (a run starting): then its module stays.
+    """
+    original = sys.modules.get("__main__")
+    sys.modules["__main__"] = _PLAIN_MAIN
+    try:
+        yield
+    finally:
+        if sys.modules.get("__main__") is _PLAIN_MAIN and original is not None:
+            sys.modules["__main__"] = original
 
 
 class _Generation:
@@ -77,7 +101,8 @@ class ProcessPool:
         """Run `call` in a worker; its end arrives as Finished or Broken."""
         generation = self._current()
         try:
-            future = generation.executor.submit(worker.run, call)
+            with _plain_main_module():  # the executor starts its workers in submit()
+                future = generation.executor.submit(worker.run, call)
         except (BrokenProcessPool, RuntimeError):  # broke (or was shut down) since _current() looked
             generation.broken = True
             self._post(Broken(call.submission))
