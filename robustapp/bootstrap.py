@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 
 from robustapp.cache import Cache
 from robustapp.cache import install as install_cache
-from robustapp.config import Paths, Settings, load_settings
+from robustapp.config import BackupSchedule, Paths, Settings, load_settings
+from robustapp.errors import DatabaseOpenError
 from robustapp.logs import configure_logging, get_logger
 from robustapp.services.state import StateService
 from robustapp.storage import Database, migrate
 
 if TYPE_CHECKING:
+    from robustapp.services.auto_backups import DailyBackup
     from robustapp.services.jobs import JobService
 
 log = get_logger(__name__)
@@ -34,6 +36,7 @@ class Services:
     db: Database
     cache: Cache  # invalidated by the database's commits (see build)
     owner: str = field(default_factory=lambda: local_profile())  # who owns all state in desktop mode
+    daily_backup: DailyBackup | None = None  # started by start() when ROBUSTAPP_BACKUP_SCHEDULE=daily
 
     @property
     def state(self) -> StateService:
@@ -48,6 +51,8 @@ class Services:
         return JobService.from_settings(self.db, self.settings, owner=self.owner)
 
     def close(self) -> None:
+        if self.daily_backup is not None:  # interrupts a snapshot in progress
+            self.daily_backup.stop()
         if "jobs" in self.__dict__:  # stop the jobs before the database they write to closes
             self.jobs.stop()
         self.db.close()
@@ -73,10 +78,12 @@ def build(settings: Settings | None = None, *, migrate_schema: bool = True) -> S
     configure_logging(
         paths.log_file, level="DEBUG" if settings.debug else settings.log_level.value, console=settings.is_dev
     )
-    db = Database(paths.db_path, checkpoint_idle_seconds=settings.checkpoint_idle_seconds)
+    db = _open_database(settings)
     try:
         if migrate_schema:
-            migrate(db)
+            from robustapp.services.auto_backups import before_migration
+
+            migrate(db, before=before_migration(db, paths, settings.backup_keep))  # backs up an existing database
     except BaseException:
         db.close()
         raise
@@ -85,13 +92,29 @@ def build(settings: Settings | None = None, *, migrate_schema: bool = True) -> S
     return Services(settings=settings, paths=paths, db=db, cache=cache)
 
 
+def _open_database(settings: Settings) -> Database:
+    """Open the database; if it does not open, the error says how to restore the newest usable backup."""
+    try:
+        return Database(settings.paths.db_path, checkpoint_idle_seconds=settings.checkpoint_idle_seconds)
+    except DatabaseOpenError as exc:
+        from robustapp.services.restore import recovery_hint
+
+        hint = recovery_hint(settings.paths)
+        raise DatabaseOpenError(f"{exc}. {hint[0].upper()}{hint[1:]}") from None
+
+
 def start(settings: Settings | None = None) -> Services:
-    """Build the process-wide services (once)."""
+    """Build the process-wide services (once), and start the daily backup if it is due."""
     global _current
     with _lock:
         if _current is None:
             _current = build(settings)
             install_cache(_current.cache)  # the cache every @cache_data function of this process uses
+            if _current.settings.backup_schedule is BackupSchedule.DAILY:
+                from robustapp.services.auto_backups import DailyBackup
+
+                _current.daily_backup = DailyBackup(_current.db, _current.paths, _current.settings.backup_keep)
+                _current.daily_backup.start()
             log.info("services started", db=str(_current.paths.db_path))
         return _current
 

@@ -42,8 +42,10 @@ db_app = typer.Typer(help="The database: migrations, status, demo data.", no_arg
 app.add_typer(db_app, name="db")
 audit_app = typer.Typer(help="The audit trail: check that it is intact, export it.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
-data_app = typer.Typer(help="Datasets: import files, list, rename, delete, restore.", no_args_is_help=True)
+data_app = typer.Typer(help="Datasets: import files, list, rename, delete, restore, export.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+backup_app = typer.Typer(help="Backups of the database: make, list, check, restore, prune.", no_args_is_help=True)
+app.add_typer(backup_app, name="backup")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
@@ -290,11 +292,12 @@ def db_migrate() -> None:
             f"schema {info['schema_version']}/{info['latest_schema_version']}"
         )
         return
+    from robustapp.services.auto_backups import before_migration
     from robustapp.storage import Database, migrate, schema_version
 
     _log_to_file(settings)
     with Database(settings.paths.db_path) as db:
-        applied = migrate(db)
+        applied = migrate(db, before=before_migration(db, settings.paths, settings.backup_keep))
         for migration in applied:
             typer.echo(f"applied {migration.name}")
         typer.echo(f"schema version {schema_version(db)} ({len(applied)} applied)")
@@ -333,7 +336,9 @@ def db_status(as_json: JsonOption = False) -> None:
 
 @db_app.command("seed")
 def db_seed(rows: Annotated[int, typer.Option(min=1, max=10_000_000, help="Rows to generate.")] = 1000) -> None:
-    """Add generated demo data."""
+    """Add generated demo data: demo items, and the demo dataset demo_sales unless it exists."""
+    from robustapp.services.demo import DEMO_DATASET
+
     settings = _settings()
     running = _running(settings)
     if running:
@@ -346,6 +351,7 @@ def db_seed(rows: Annotated[int, typer.Option(min=1, max=10_000_000, help="Rows 
         with _offline_services(settings) as services:
             added = demo.seed(services.db, rows)
     typer.echo(f"added {added} demo rows")
+    typer.echo(f"demo dataset {DEMO_DATASET!r} is ready: open it on the app's Browse page")
 
 
 @contextmanager
@@ -618,6 +624,256 @@ def data_restore(name: str) -> None:
     """Bring back a dataset deleted within the last few minutes."""
     info = _data_change("restore", name=name)
     typer.echo(f"restored {info['name']!r} ({info['row_count']} rows)")
+
+
+@data_app.command("export")
+def data_export(
+    name: Annotated[str, typer.Argument(help="The dataset to export.", show_default=False)],
+    path: Annotated[Path, typer.Argument(help="The file to write; an existing one is replaced.", show_default=False)],
+    file_format: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="csv, parquet or xlsx (default: from PATH's extension, else csv)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Export a dataset to a CSV, Parquet or .xlsx file (written whole, or not at all)."""
+    from robustapp.domain.export import FORMATS, ExportSource, format_of
+
+    fmt = (file_format or format_of(path) or "csv").strip().lower()
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"{file_format!r}: expected one of {', '.join(FORMATS)}", param_hint="--format")
+    path = Path(os.path.abspath(os.path.expanduser(path)))  # the running app has another working folder
+    source = ExportSource.dataset(name)
+    settings = _settings()
+    running = _running(settings)
+    if running:
+        typer.echo(f"exporting through the running app (PID {running.pid})…", err=True)
+        written = _export_through_app(running, source.model_dump(mode="json"), path, fmt)
+    else:
+        from robustapp.services import export
+
+        with _offline_services(settings) as services, _import_progress(f"exporting {name}") as progress:
+            written = export.export(services.db.cursor(), source, path, fmt, progress=progress).model_dump(mode="json")
+    if as_json:
+        _echo_json(written)
+        return
+    typer.echo(f"exported {written['rows']:,} rows of {name!r} to {written['path']} ({written['bytes']:,} bytes)")
+
+
+def _export_through_app(running: RunningApp, source: dict[str, Any], path: Path, fmt: str) -> dict[str, Any]:
+    """Queue the export as a job of the running app (it owns the database), follow it to its end."""
+    import time
+
+    from robustapp import errors
+
+    params = json.dumps({"source": source, "path": str(path), "file_format": fmt})
+    job_id = _data_call(running, "POST", f"/api/jobs?{_data_query(name='data.export', params=params)}")["id"]
+    try:
+        with _import_progress(f"exporting {source['name']}") as progress:
+            while (job := _data_call(running, "GET", f"/api/jobs/{job_id}"))["state"] in ("queued", "running"):
+                progress(job["progress"], job["message"])
+                time.sleep(0.2)
+    except KeyboardInterrupt:
+        _data_call(running, "POST", f"/api/jobs/{job_id}/cancel")
+        raise
+    if job["state"] == "succeeded":
+        return job["result"]
+    kind, _, message = (job.get("error") or f"the export job was {job['state']}").partition(": ")
+    error = getattr(errors, kind, None)
+    if isinstance(error, type) and issubclass(error, AppError):
+        raise error(message)
+    raise errors.ExportError(job.get("error") or f"the export job (#{job_id}) was {job['state']}")
+
+
+# -- backups --------------------------------------------------------------------------------
+
+
+class BackupKindChoice(StrEnum):  # robustapp.domain.backups.BackupKind, without importing pydantic for --help
+    MANUAL = "manual"
+    AUTO = "auto"
+    PRE_MIGRATION = "pre-migration"
+    SAFETY = "safety"
+
+
+BackupRef = Annotated[
+    str, typer.Argument(metavar="ID|PATH", help="A backup id (or its start), a backup file, or `latest`.")
+]
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:.1f} MB"
+
+
+def _local_time(iso: str | None) -> str:
+    return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S") if iso else "?"
+
+
+def _follow_job(running: RunningApp, job_id: int, label: str) -> Any:
+    """Show a running app's job as a progress bar until it finishes; its result, or its error raised."""
+    import time
+
+    from robustapp import errors
+    from robustapp.services.control_client import ControlClient
+
+    client = ControlClient(running)
+    with _import_progress(label) as progress:
+        while True:
+            info = client.get(f"/api/jobs/{job_id}")
+            progress(info["progress"], info["message"])
+            if info["state"] in ("succeeded", "failed", "cancelled", "interrupted"):
+                break
+            time.sleep(0.2)
+    if info["state"] == "succeeded":
+        return info["result"]
+    error = info.get("error") or info["state"]
+    kind, _, message = error.partition(": ")
+    raised = getattr(errors, kind, None)
+    if isinstance(raised, type) and issubclass(raised, AppError):
+        raise raised(message)
+    raise errors.BackupError(f"the app's backup job {job_id} {info['state']}: {error}")
+
+
+@backup_app.command("create")
+def backup_create(
+    name: Annotated[str | None, typer.Option(help="A label, kept in the backup and its file name.")] = None,
+    to: Annotated[
+        Path | None, typer.Option("--to", file_okay=False, help="Write it to this folder (default: the backup folder).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Back up the database: through the running app (which keeps working), or from the file when it is stopped."""
+    settings = _settings()
+    folder = Path(os.path.abspath(os.path.expanduser(to))) if to else None
+    running = _running(settings)
+    if running:
+        typer.echo(f"backing up through the running app (PID {running.pid})…", err=True)
+        job = _data_call(running, "POST", f"/api/backups?{_data_query(name=name, to=folder)}")["job"]
+        info = _follow_job(running, job, "backing up")
+    else:
+        from robustapp.services import backups
+
+        _log_to_file(settings)
+        with _import_progress("backing up") as progress:
+            made = backups.create_offline(settings.paths, name=name, folder=folder, progress=progress)
+        info = made.model_dump(mode="json")
+    if as_json:
+        _echo_json(info)
+        return
+    typer.echo(f"backup {info['id']}: {info['tables']} tables, {info['rows']} rows, {_mb(info['size_bytes'])}")
+    typer.echo(f"  {info['path']}")
+
+
+@backup_app.command("list")
+def backup_list(as_json: JsonOption = False) -> None:
+    """The finished backups, newest first: id, kind, when, size, rows (a damaged one says what is wrong)."""
+    from robustapp.services.backup_files import list_folder
+
+    settings = _settings()
+    rows = [info.model_dump(mode="json") for info in list_folder(settings.paths.backup_dir)]
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        typer.echo(f"no backups in {settings.paths.backup_dir} yet: make one with `robustapp backup create`")
+        return
+    for info in rows:
+        if info["problem"]:
+            typer.echo(f"{info['id']}\tDAMAGED\t{_mb(info['size_bytes'])}\t{info['problem']}")
+            continue
+        label = f"\t{info['name']}" if info["name"] else ""
+        typer.echo(
+            f"{info['id']}\t{info['kind']}\t{_local_time(info['created_at'])}\t{_mb(info['size_bytes'])}\t"
+            f"{info['rows']} rows\tschema {info['schema_version']}{label}"
+        )
+
+
+@backup_app.command("verify")
+def backup_verify(backup: BackupRef, as_json: JsonOption = False) -> None:
+    """Check a backup completely (checksums, manifest, it opens and holds what it lists); exit 1 if not."""
+    from robustapp.errors import BackupInvalidError
+    from robustapp.services import backups
+
+    settings = _settings()
+    _log_to_file(settings)
+    path = backups.resolve(backup, settings.paths)
+    try:
+        with _import_progress(f"verifying {path.name}") as progress:
+            manifest = backups.verify_file(path, progress)
+    except BackupInvalidError as exc:
+        report = {"ok": False, "path": str(path), "problem": str(exc), "error": type(exc).__name__}
+        if as_json:
+            _echo_json(report)
+        else:
+            typer.echo(f"{type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    report = {"ok": True, "path": str(path), **manifest.model_dump(mode="json", include={"id", "kind", "created_at",
+              "app_version", "schema_version", "tables"})}  # fmt: skip
+    if as_json:
+        _echo_json(report)
+        return
+    typer.echo(
+        f"backup {manifest.id} is intact: {len(manifest.tables)} tables, {manifest.rows} rows, "
+        f"schema {manifest.schema_version}, made {_local_time(report['created_at'])} ({path})"
+    )
+
+
+@backup_app.command("restore")
+def backup_restore(
+    backup: BackupRef,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Replace the database with a backup, checked first, after backing up the current one (app closed)."""
+    from robustapp.errors import AlreadyRunningError
+    from robustapp.services import backups, restore
+
+    settings = _settings()
+    running = _running(settings)
+    if running:
+        raise AlreadyRunningError(
+            f"the app is running (PID {running.pid}) and holds the database; close it, then run "
+            f"`robustapp backup restore {backup}` again"
+        )
+    _log_to_file(settings)
+    if not yes:
+        path, manifest = backups.find(backup, settings.paths)
+        typer.confirm(
+            f"Replace the database {settings.paths.db_path} with backup {manifest.id} "
+            f"(made {_local_time(manifest.created_at.isoformat())}, {manifest.rows} rows)? "
+            "The current database is backed up first.",
+            abort=True,
+        )
+        backup = str(path)
+    with _import_progress("restoring") as progress:
+        restored = restore.restore(backup, settings.paths, progress=progress)
+    typer.echo(f"restored backup {restored.backup.id} (schema {restored.schema_from} → {restored.schema_version})")
+    if restored.safety:
+        typer.echo(f"the database as it was is kept as backup {restored.safety.id}")
+    for kept in restored.kept_aside:
+        typer.echo(f"the damaged database file is kept as {kept}")
+
+
+@backup_app.command("prune")
+def backup_prune(
+    keep: Annotated[int, typer.Option("--keep", min=1, help="How many of the newest backups to keep.", show_default=False)],
+    kinds: Annotated[
+        list[BackupKindChoice] | None, typer.Option("--kind", help="Only backups of this kind; repeatable.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete all but the newest N backups (of the given kinds), and files left by interrupted backups."""
+    from robustapp.domain.backups import BackupKind
+    from robustapp.services import backups
+
+    settings = _settings()
+    _log_to_file(settings)
+    chosen = [BackupKind(kind.value) for kind in kinds] if kinds else None
+    removed = backups.prune(settings.paths, keep, chosen)
+    if as_json:
+        _echo_json([info.model_dump(mode="json") for info in removed])
+        return
+    for info in removed:
+        typer.echo(f"deleted {info.id}")
+    typer.echo(f"{len(removed)} backup(s) deleted")
 
 
 @app.command()

@@ -40,6 +40,11 @@ class Env(_CaseInsensitiveEnum):
     PROD = "prod"
 
 
+class BackupSchedule(_CaseInsensitiveEnum):
+    DAILY = "daily"
+    OFF = "off"
+
+
 class LogLevel(_CaseInsensitiveEnum):
     DEBUG = "DEBUG"
     INFO = "INFO"
@@ -73,6 +78,9 @@ class Settings(BaseSettings):
     start_timeout: Annotated[float, Field(gt=0)] = 60.0
     checkpoint_idle_seconds: Annotated[float, Field(gt=0)] = 5.0
     form_history_limit: Annotated[int, Field(ge=2, le=10_000)] = 100
+    backup_schedule: BackupSchedule = BackupSchedule.DAILY
+    backup_keep: Annotated[int, Field(ge=1, le=10_000)] = 10
+    sql_timeout: Annotated[float, Field(gt=0)] = 60.0
 
     @field_validator("home", mode="before")
     @classmethod

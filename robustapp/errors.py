@@ -20,13 +20,19 @@
     │   ├── UnknownJobError    no job function is registered under that name
     │   ├── JobNotFoundError   no job has that id
     │   └── JobParamsError     a job's parameters do not fit its function or are not JSON
-    └── DatasetError
-        ├── ImportFailed       a file could not be imported (the message names the file, line, column); nothing was written
-        ├── ImportCancelled    an import was cancelled; nothing was written
-        ├── ImportOptionsError an import option is not valid (unknown encoding, type or column)
-        ├── DatasetNotFound    no dataset (or no deleted one to restore) has that name
-        ├── DatasetNameTaken   another dataset already has that name (case-insensitively)
-        └── DatasetNameInvalid a dataset name is empty or too long
+    ├── DatasetError
+    │   ├── ImportFailed       a file could not be imported (the message names the file, line, column); nothing was written
+    │   ├── ImportCancelled    an import was cancelled; nothing was written
+    │   ├── ImportOptionsError an import option is not valid (unknown encoding, type or column)
+    │   ├── DatasetNotFound    no dataset (or no deleted one to restore) has that name
+    │   ├── DatasetNameTaken   another dataset already has that name (case-insensitively)
+    │   └── DatasetNameInvalid a dataset name is empty or too long
+    ├── ExportError            an export cannot be written (too many rows for Excel, an unwritable path)
+    └── BackupError
+        ├── BackupNotFoundError  no backup has that id, or there is no backup yet
+        ├── BackupInvalidError   a backup file is damaged, truncated, edited or not a robustapp backup
+        │   └── BackupTooNewError  a backup was made by a newer robustapp (schema or format)
+        └── BackupBusyError      another backup or restore of this data home is in progress
 
 Raise the specific error where you know what went wrong; translate at the edge only
 (the CLI prints `ErrorName: message` and exits 1, the UI shows a panel with a trace id).
@@ -139,3 +145,27 @@ class DatasetNameTaken(DatasetError):  # noqa: N818 - reads as the condition
 
 class DatasetNameInvalid(DatasetError):  # noqa: N818 - reads as the condition
     """A dataset name is empty after trimming, or longer than 100 characters."""
+
+
+class ExportError(AppError):
+    """An export cannot be written: too many rows for an Excel sheet, an unknown format, an unwritable path."""
+
+
+class BackupError(AppError):
+    """A backup could not be made, found, checked or restored."""
+
+
+class BackupNotFoundError(BackupError):
+    """No backup has the given id (or, for `latest`, no backup that verifies exists)."""
+
+
+class BackupInvalidError(BackupError):
+    """A backup file is damaged, truncated, edited after it was written, or not a robustapp backup."""
+
+
+class BackupTooNewError(BackupInvalidError):
+    """A backup was made by a newer robustapp (a newer schema or file format) and cannot be restored here."""
+
+
+class BackupBusyError(BackupError):
+    """Another backup or restore of this data home is in progress."""

@@ -99,6 +99,7 @@ def _load_builtin() -> None:
     # Plain imports, so a frozen build bundles them.
     import robustapp.jobs.builtin  # noqa: F401
     import robustapp.jobs.data  # noqa: F401
+    import robustapp.jobs.maintenance  # noqa: F401
 
 
 def spec_for(fn_or_name: Callable[..., Any] | str) -> JobSpec:

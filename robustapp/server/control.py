@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from robustapp import bootstrap
 from robustapp.logs import get_logger
+from robustapp.server.backup_api import backup_routes
 from robustapp.server.data_api import data_routes
 from robustapp.server.jobs_api import jobs_routes
 from robustapp.services import activity, audit
@@ -145,6 +146,7 @@ def control_routes(info: dict, events: DesktopEvents) -> list[Route]:
         Route("/api/desktop/events", desktop_events, methods=["GET"]),
         *data_routes(),
         *jobs_routes(),
+        *backup_routes(),
     ]
 
 

@@ -41,21 +41,21 @@ def run_worker(
             f"another robustapp process (a worker, or an app that is starting) owns {paths.data_dir}"
         ) from None
     try:
-        services = bootstrap.build(settings)
+        services = bootstrap.start(settings)  # the process's services: a DB task's bootstrap.services() is this one
         try:
             return _work(services, echo=echo, stop=stop, until_idle=until_idle)
         finally:
             services.jobs.stop(WORKER_STOPPED)
-            services.close()
+            bootstrap.stop()
     finally:
         lock.release()
 
 
 def _work(services: bootstrap.Services, *, echo: Callable[[str], None], stop: threading.Event, until_idle: bool) -> int:
     jobs = services.jobs
+    queued = jobs.list_jobs(state=JobState.QUEUED, limit=1_000_000)  # before start() sets them running
     for job_id in jobs.start():
         echo(f"job {job_id}: interrupted (it was running when the app or a worker ended)")
-    queued = jobs.list_jobs(state=JobState.QUEUED, limit=1_000_000)
     echo(f"worker started: {jobs.workers} process(es), {len(queued)} job(s) queued, database {services.paths.db_path}")
     seen = {info.id: info.state for info in queued}  # the unfinished jobs, as last reported
     finished = 0

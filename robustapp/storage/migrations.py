@@ -176,6 +176,21 @@ def m008_datasets(cursor: Cursor) -> None:
     )
 
 
+def m009_sql_history(cursor: Cursor) -> None:
+    cursor.execute("CREATE SEQUENCE sql_history_ids START 1")
+    cursor.execute(
+        """
+        CREATE TABLE sql_history (
+            id BIGINT PRIMARY KEY,           -- from sql_history_ids: newest is highest
+            owner VARCHAR NOT NULL,
+            sql VARCHAR NOT NULL,            -- the query as the user ran it (one row per distinct text)
+            ran_at TIMESTAMP NOT NULL,       -- UTC
+            job_id BIGINT                    -- the data.sql job that ran it (its outcome is in jobs)
+        )
+        """
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = tuple(
     Migration(int(fn.__name__[1:4]), fn.__name__, fn)
     for fn in (
@@ -187,6 +202,7 @@ MIGRATIONS: tuple[Migration, ...] = tuple(
         m006_form_state,
         m007_jobs,
         m008_datasets,
+        m009_sql_history,
     )
 )
 
@@ -233,13 +249,20 @@ def check_not_too_new(db: Database) -> int:
     return current
 
 
-def migrate(db: Database) -> list[Migration]:
-    """Apply every pending migration; return the ones applied."""
+def migrate(db: Database, *, before: Callable[[int, list[Migration]], None] | None = None) -> list[Migration]:
+    """Apply every pending migration; return the ones applied.
+
+    `before(current_version, pending)` runs first when migrations are about to change a database
+    that already has a schema (not a brand-new one): the app backs the database up there.
+    """
     with db.transaction() as cursor:
         _ensure_table(cursor)
     applied = []
     current = check_not_too_new(db)
-    for migration in [m for m in MIGRATIONS if m.version > current]:
+    todo = [m for m in MIGRATIONS if m.version > current]
+    if todo and current > 0 and before is not None:
+        before(current, todo)
+    for migration in todo:
         try:
             with db.transaction() as cursor:
                 migration.apply(cursor)

@@ -296,9 +296,20 @@ def test_db_seed_adds_rows(initialised: Paths) -> None:
     first = invoke("db", "seed", "--rows", "25")
     second = invoke("db", "seed", "--rows", "5")
 
-    assert first.stdout == "added 25 demo rows\n"
-    assert second.stdout == "added 5 demo rows\n"
+    ready = "demo dataset 'demo_sales' is ready: open it on the app's Browse page\n"
+    assert first.stdout == "added 25 demo rows\n" + ready
+    assert second.stdout == "added 5 demo rows\n" + ready
     assert _demo_rows(initialised) == 30
+
+
+def test_db_seed_adds_the_demo_dataset_once(initialised: Paths) -> None:
+    invoke("db", "seed", "--rows", "1")
+    invoke("db", "seed", "--rows", "1")
+
+    listed = json.loads(invoke("data", "list", "--json").stdout)
+    assert [(info["name"], info["row_count"]) for info in listed] == [("demo_sales", 100_000)]
+    assert [column["name"] for column in listed[0]["columns"]] == ["order_id", "date", "region", "product", "units", "price"]
+    assert Path(listed[0]["source_path"]).is_file()  # kept beside the database: it can be re-imported
 
 
 def test_db_seed_refuses_zero_rows() -> None:

@@ -121,8 +121,10 @@ def test_db_seed_goes_through_the_running_app(at_server: RunningServer) -> None:
     result = invoke("db", "seed", "--rows", "7")
 
     assert result.exit_code == 0, result.output
-    assert result.stdout == "added 7 demo rows\n"
     at_server.seeded += 7  # checked in the file once the server has stopped
+    assert result.stdout == "added 7 demo rows\ndemo dataset 'demo_sales' is ready: open it on the app's Browse page\n"
+    listed = json.loads(invoke("data", "list", "--json").stdout)
+    assert ("demo_sales", 100_000) in [(info["name"], info["row_count"]) for info in listed]
 
 
 def test_init_leaves_a_running_app_alone(at_server: RunningServer) -> None:
@@ -216,7 +218,8 @@ def test_data_commands_go_through_the_running_app(at_server: RunningServer, tmp_
     assert imported.exit_code == 0, imported.output
     assert imported.stdout.startswith("imported 'Staff': 2 rows, 2 columns (table ds_")
     assert isinstance(again.exception, DatasetNameTaken)
-    assert [(d["name"], d["columns"][0]["type"]) for d in listed] == [("Staff", "VARCHAR")]
+    mine = [(d["name"], d["columns"][0]["type"]) for d in listed if d["name"] != "demo_sales"]  # seeded above
+    assert mine == [("Staff", "VARCHAR")]
     assert renamed.stdout == "renamed 'Staff' to 'Team'\n"
     assert deleted.exit_code == 0 and restored.stdout == "restored 'Team' (2 rows)\n"
     assert missing.returncode == 1

@@ -50,6 +50,21 @@ def test_the_worker_runs_the_queued_jobs_headless_and_exits_when_idle(paths: Pat
         assert offline.poll(bad).state is JobState.FAILED
 
 
+def test_the_worker_runs_a_queued_import_into_the_database_it_owns(paths: Paths, tmp_path: Path) -> None:
+    source = tmp_path / "sales.csv"
+    source.write_text("region,units\nnorth,3\nsouth,5\n", encoding="utf-8")
+    with job_service(paths.db_path, start=False) as offline:
+        job_id = offline.enqueue("data.import", path=str(source), name="sales")
+
+    result = CliRunner().invoke(cli.app, ["worker", "--until-idle"])
+
+    assert result.exit_code == 0, result.output
+    assert f"job {job_id} data.import: succeeded" in result.stdout, result.stdout
+    assert "worker started: 1 process(es), 1 job(s) queued" in result.stdout
+    with job_service(paths.db_path, start=False) as offline:
+        assert offline.poll(job_id).result["rows"] == 2
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM")
 def test_sigterm_stops_the_worker_and_interrupts_its_running_job(paths: Paths) -> None:
     with job_service(paths.db_path, start=False) as offline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from robustapp.ui.views import PAGES
 from tests.ui.helpers import block, has_block, open_app, open_script, title
 
 TRACE_ID = re.compile(r"Trace id: `([0-9a-f]{12})`")
@@ -54,7 +55,7 @@ def test_a_failing_page_shows_a_panel_with_a_trace_id_and_the_rest_keeps_working
     (trace_id,) = _trace_ids(at)
     assert trace_id in (app_home / "logs" / "robustapp.log").read_text()
     assert title(at) == "Demo"  # what the page drew before it failed is still there
-    assert len(at.sidebar.button) == 5
+    assert len(at.sidebar.button) == len(PAGES)
 
     at.button(key="nav_home").click().run()
     assert not at.exception
@@ -92,7 +93,7 @@ def test_a_failing_callback_shows_a_panel_above_the_page_which_still_draws() -> 
     assert [error.value for error in at.error] == ["**That action failed.** An unexpected error occurred."]
     assert len(_trace_ids(at)) == 1
     assert title(at) == "Tools"
-    assert [button.key for button in at.sidebar.button][:4] == ["nav_home", "nav_demo", "nav_jobs", "nav_settings"]
+    assert [button.key for button in at.sidebar.button][: len(PAGES)] == [f"nav_{page.slug}" for page in PAGES]
 
     at.text_input(key="tools_note").input("still works").run()
     assert not at.error

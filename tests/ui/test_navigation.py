@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from robustapp.ui.views import PAGES
 from tests.ui.helpers import APP_SCRIPT, open_app, open_script, title
 
 
@@ -49,15 +50,20 @@ def test_home_is_the_default_page() -> None:
     at = open_app()
     assert not at.exception
     assert title(at) == "robustapp"
-    assert [metric.label for metric in at.metric] == ["Demo items", "Database size", "Schema version"]
+    assert [metric.label for metric in at.metric] == ["Datasets", "Rows in datasets", "Database size"]
     assert at.metric[0].value == "0"
-    assert [button.key for button in at.sidebar.button] == ["nav_home", "nav_demo", "nav_jobs", "nav_settings", "nav_audit"]
+    assert [button.key for button in at.sidebar.button] == [
+        "nav_home", "nav_datasets", "nav_browse", "nav_profile", "nav_sql", "nav_demo", "nav_jobs", "nav_settings",
+        "nav_audit",
+    ]  # fmt: skip
     assert not at.info
 
 
 def test_sidebar_buttons_switch_pages_and_the_url_follows() -> None:
     at = open_app()
     for key, expected_title, page in [
+        ("nav_datasets", "Datasets", "datasets"),
+        ("nav_browse", "Browse", "browse"),
         ("nav_demo", "Demo", "demo"),
         ("nav_jobs", "Jobs", "jobs"),
         ("nav_settings", "Settings", "settings"),
@@ -73,11 +79,7 @@ def test_sidebar_buttons_switch_pages_and_the_url_follows() -> None:
 def test_the_current_page_is_marked_in_the_sidebar() -> None:
     at = open_app("demo")
     assert {button.key: button.proto.type for button in at.sidebar.button} == {
-        "nav_home": "tertiary",
-        "nav_demo": "primary",
-        "nav_jobs": "tertiary",
-        "nav_settings": "tertiary",
-        "nav_audit": "tertiary",
+        f"nav_{page.slug}": "primary" if page.slug == "demo" else "tertiary" for page in PAGES
     }
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from robustapp.config import Env, LogLevel, Paths, Settings, load_settings
+from robustapp.config import BackupSchedule, Env, LogLevel, Paths, Settings, load_settings
 from robustapp.errors import ConfigError
 
 # Every setting: the raw text a user types, and what the app makes of it.
@@ -28,6 +28,9 @@ RAW_AND_PARSED = {
     "start_timeout": ("12.5", 12.5),
     "checkpoint_idle_seconds": ("0.5", 0.5),
     "form_history_limit": ("25", 25),
+    "backup_schedule": ("OFF", BackupSchedule.OFF),
+    "backup_keep": ("3", 3),
+    "sql_timeout": ("7.5", 7.5),
 }
 
 

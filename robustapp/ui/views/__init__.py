@@ -24,9 +24,15 @@ class PageContext:
 
 def _pages() -> list[Page]:
     from robustapp.ui.views import audit, demo, home, jobs, settings  # they import PageContext from here
+    from robustapp.ui.views import browse, datasets
+    from robustapp.ui.views import profile, sql
 
     return [
         Page("home", "Home", ":material/home:", home.render),
+        Page("datasets", "Datasets", ":material/dataset:", datasets.render),
+        Page("browse", "Browse", ":material/table_view:", browse.render, params=browse.BrowseParams),
+        Page("profile", "Profile", ":material/analytics:", profile.render, params=profile.ProfileParams),
+        Page("sql", "SQL", ":material/terminal:", sql.render),
         Page("demo", "Demo", ":material/science:", demo.render),
         Page("jobs", "Jobs", ":material/pending_actions:", jobs.render),
         Page("settings", "Settings", ":material/settings:", settings.render),

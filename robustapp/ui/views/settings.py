@@ -7,15 +7,22 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from robustapp.domain.backups import BackupInfo
+from robustapp.domain.jobs import JobState
 from robustapp.domain.preferences import PREFERENCES_FORM, UserPreferences
+from robustapp.jobs.maintenance import BACKUP_JOB
+from robustapp.services import backups
 from robustapp.services.settings_view import effective_settings
+from robustapp.ui.errors import guarded
 from robustapp.ui.forms import form_field, get_form_state, render_form_controls
 
 if TYPE_CHECKING:
+    from robustapp.bootstrap import Services
     from robustapp.ui.views import PageContext
 
 _DELIMITERS = {",": "Comma  ,", ";": "Semicolon  ;", "\t": "Tab", "|": "Pipe  |"}
 _SAMPLE_DAY = dt.date(2026, 3, 31)
+BACKUP_REFRESH_SECONDS = 2.0
 
 
 def render(ctx: PageContext) -> None:
@@ -39,6 +46,7 @@ def render(ctx: PageContext) -> None:
         key="settings_paths",
     )
     _cache(ctx)
+    _backups(ctx)
 
 
 def _cache(ctx: PageContext) -> None:
@@ -55,6 +63,51 @@ def _cache(ctx: PageContext) -> None:
     ]
     st.dataframe(rows or {"function": [], "hits": [], "misses": []}, hide_index=True, width="stretch",
                  key="settings_cache")
+
+
+def _backups(ctx: PageContext) -> None:
+    """Backups of the database: the last one, make one now (a background job), how to restore one."""
+    st.subheader("Backups")
+    st.caption(
+        "A backup is one file holding a consistent copy of your database, checked when it is made. "
+        "The app keeps working while one is made."
+    )
+    st.button("Back up now", key="settings_backup_create", icon=":material/backup:",
+              on_click=guarded(backups.queue_backup), args=(ctx.services.jobs,))  # fmt: skip
+    _backup_list(ctx.services)
+    st.caption(
+        "To restore a backup, close the app and run `robustapp backup restore ID` (or `latest`): it checks "
+        "the backup and keeps a backup of the current database first."
+    )
+
+
+@st.fragment(run_every=BACKUP_REFRESH_SECONDS)
+def _backup_list(services: Services) -> None:
+    """The backup job's progress while it runs, when the last backup was made, and every backup."""
+    job = next(iter(services.jobs.list_jobs(name=BACKUP_JOB, limit=1)), None)
+    listed = backups.list_backups(services.paths)
+    last = next((info for info in listed if info.problem is None), None)
+    with st.container(key="settings_backup_status", height=48, border=False):
+        if job is not None and not job.is_finished:
+            st.progress(min(max(job.progress, 0.0), 1.0), text=job.message or "backing up…")
+        elif job is not None and job.state is not JobState.SUCCEEDED and not _made_since(last, job.created_at):
+            st.warning(f"The last backup did not finish: {job.error or job.state}", icon=":material/warning:")
+        elif last is not None and last.created_at is not None:
+            st.caption(f"Last backup: {last.created_at.astimezone():%Y-%m-%d %H:%M} ({last.kind})")
+        else:
+            st.caption("No backup yet.")
+    rows = [
+        {"made": f"{info.created_at.astimezone():%Y-%m-%d %H:%M}" if info.created_at else "—",
+         "kind": str(info.kind) if info.kind else "damaged", "name": info.name or "",
+         "size": f"{info.size_bytes / 2**20:.1f} MB", "rows": info.rows, "id": info.id}
+        for info in listed
+    ]  # fmt: skip
+    st.dataframe(rows or {"made": [], "kind": [], "size": [], "id": []}, hide_index=True, width="stretch",
+                 key="settings_backups")  # fmt: skip
+
+
+def _made_since(info: BackupInfo | None, moment: dt.datetime) -> bool:
+    return info is not None and info.created_at is not None and info.created_at >= moment.replace(tzinfo=dt.UTC)
 
 
 def _preferences(ctx: PageContext) -> None:
