@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 APP_SCRIPT = str(Path(__file__).resolve().parent.parent / "robustapp" / "ui" / "app.py")
-PAGES = ("home", "demo", "settings", "audit")
+PAGES = ("home", "datasets", "browse", "profile", "sql", "jobs", "demo", "settings", "audit")
 
 
 def main() -> None:

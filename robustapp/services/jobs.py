@@ -35,6 +35,7 @@ log = get_logger(__name__)
 CRASHED = "the app ended while the job ran (a crash or a kill); re-run it to start again"
 APP_STOPPED = "the app was stopped while the job ran; re-run it to start again"
 _ACTIVE = (JobState.QUEUED, JobState.RUNNING)
+JOBS_TAG = "table:jobs"  # every write to the jobs table touches it
 
 
 class _RecordSink:
@@ -44,7 +45,7 @@ class _RecordSink:
         self.db = db
 
     def save(self, jobs: Sequence[JobInfo]) -> None:
-        self.db.write(lambda cursor: job_records.save(cursor, jobs))
+        self.db.write(lambda cursor: job_records.save(cursor, jobs), touches=JOBS_TAG)
 
 
 class JobService:
@@ -66,6 +67,26 @@ class JobService:
         self.db_slots = db_slots
         self._scheduler: Scheduler | None = None
         self._lock = threading.Lock()
+        # The newest rows per query, until a write to the jobs table commits: the job panels
+        # refresh every second or two on every page, and the table only changes on those writes.
+        self._table_version = 0
+        self._newest: dict[tuple[Any, ...], tuple[int, list[JobInfo]]] = {}
+        db.on_commit(self._heard_commit)
+
+    def _heard_commit(self, tags: frozenset[str]) -> None:
+        if JOBS_TAG in tags:
+            self._table_version += 1
+
+    def _newest_rows(self, states: tuple[JobState, ...], name: str | None, limit: int) -> list[JobInfo]:
+        key, version = (states, name, limit), self._table_version  # the version before the read
+        remembered = self._newest.get(key)
+        if remembered is not None and remembered[0] == version:
+            return remembered[1]
+        rows = job_records.newest(self.db, states=states, name=name, limit=limit)
+        if len(self._newest) > 64:  # a handful of distinct queries in practice
+            self._newest.clear()
+        self._newest[key] = (version, rows)
+        return rows
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings, *, owner: str) -> JobService:
@@ -84,7 +105,7 @@ class JobService:
             if self._scheduler is not None:
                 return []
             interrupted = self.db.write(
-                lambda cursor: job_records.interrupt_running(cursor, reason=CRASHED, at=_now())
+                lambda cursor: job_records.interrupt_running(cursor, reason=CRASHED, at=_now()), touches=JOBS_TAG
             )
             scheduler = Scheduler(
                 _RecordSink(self.db), workers=self.workers, open_cursor=self.db.cursor, db_slots=self.db_slots
@@ -97,7 +118,7 @@ class JobService:
                 except UnknownJobError as exc:  # e.g. written by a newer robustapp
                     changes = {"state": JobState.FAILED, "error": str(exc), "finished_at": _now()}
                     failed = info.model_copy(update=changes)
-                    self.db.write(lambda cursor, failed=failed: job_records.save(cursor, [failed]))
+                    self.db.write(lambda cursor, failed=failed: job_records.save(cursor, [failed]), touches=JOBS_TAG)
             self._scheduler = scheduler
         log.info("job service started", workers=self.workers, interrupted=interrupted, queued=len(waiting))
         return interrupted
@@ -145,7 +166,7 @@ class JobService:
         if info.state is JobState.QUEUED:  # recorded here, but no job service of this process has it
             changes = {"state": JobState.CANCELLED, "finished_at": _now(), "message": "cancelled before it started"}
             info = info.model_copy(update=changes)
-            self.db.write(lambda cursor: job_records.save(cursor, [info]))
+            self.db.write(lambda cursor: job_records.save(cursor, [info]), touches=JOBS_TAG)
         return info
 
     def list_jobs(
@@ -159,7 +180,7 @@ class JobService:
         states = (JobState(state),) if isinstance(state, str) else tuple(JobState(s) for s in state or ())
         scheduler = self._scheduler
         live = {info.id: info for info in scheduler.live.active()} if scheduler is not None else {}
-        newest = job_records.newest(self.db, states=states, name=name, limit=limit)
+        newest = self._newest_rows(states, name, limit)
         found = {info.id: live.get(info.id, info) for info in newest}
         for info in live.values():
             found.setdefault(info.id, info)
@@ -222,7 +243,7 @@ class JobService:
             attempt=attempt, rerun_of=rerun_of, owner=self.owner,
         )  # fmt: skip
         with self._lock:  # so start() cannot pick the job up from the table and be handed it again
-            job_id = self.db.write(lambda cursor: job_records.insert(cursor, info))
+            job_id = self.db.write(lambda cursor: job_records.insert(cursor, info), touches=JOBS_TAG)
             info = info.model_copy(update={"id": job_id})
             if self._scheduler is not None:
                 self._scheduler.add(info, spec)
