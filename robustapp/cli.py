@@ -212,6 +212,9 @@ def status(as_json: JsonOption = False) -> None:
         typer.echo(f"{name} dir: {path}")
     for name, size in info.get("sizes", {}).items():
         typer.echo(f"{name}: {size}")
+    if "last_backup" in info:
+        last = info["last_backup"]
+        typer.echo(f"last backup: {last['created_at']} ({last['kind']}, {last['id']})" if last else "last backup: none yet")
     if info.get("initialised") is False:
         typer.echo("not initialised yet: run `robustapp init`")
 

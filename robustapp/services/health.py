@@ -109,4 +109,16 @@ def status(db: Database, paths: Paths) -> dict:
             "logs_bytes": dir_size(paths.log_dir),
             "backups_bytes": dir_size(paths.backup_dir),
         },
+        "last_backup": _last_backup(paths),
     }
+
+
+def _last_backup(paths: Paths) -> dict | None:
+    """The newest finished backup: when, what kind, its id (None when there is none)."""
+    from robustapp.services.backups import list_backups
+
+    newest = next(iter(list_backups(paths)), None)
+    if newest is None:
+        return None
+    created = newest.created_at.isoformat(timespec="seconds") if newest.created_at else None
+    return {"id": newest.id, "created_at": created, "kind": newest.kind, "size_bytes": newest.size_bytes}

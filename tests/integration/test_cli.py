@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -107,6 +108,18 @@ def test_status_when_not_running_describes_the_database(initialised: Paths) -> N
     assert f"schema_version: {MIGRATIONS[-1].version}" in result.stdout
     assert f"database: {initialised.db_path}" in result.stdout
     assert f"data dir: {initialised.data_dir}" in result.stdout
+
+
+def test_status_tells_when_the_last_backup_was_made(initialised: Paths) -> None:
+    assert "last backup: none yet" in invoke("status").stdout
+
+    created = invoke("backup", "create", "--json")
+    assert created.exit_code == 0, created.output
+    backup_id = json.loads(created.stdout)["id"]
+
+    result = invoke("status")
+    assert re.search(rf"last backup: \d{{4}}-\d\d-\d\dT[\d:]+\+00:00 \(manual, {re.escape(backup_id)}\)", result.stdout), result.stdout
+    assert json.loads(invoke("status", "--json").stdout)["last_backup"]["id"] == backup_id
 
 
 def test_status_json_is_machine_readable(initialised: Paths) -> None:
