@@ -124,18 +124,29 @@ def test_a_backup_taken_while_another_thread_commits_holds_every_commit_before_i
     assert after - len(counter) > 0  # the writer was not blocked while the copy was made
 
 
-def test_a_backup_job_cancelled_in_the_middle_leaves_no_backup_and_no_partial_file(paths: Paths) -> None:
+def test_a_backup_job_cancelled_in_the_middle_leaves_no_backup_and_no_partial_file(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
     services = bootstrap.start(load_settings())
     services.db.write(lambda cursor: cursor.execute(
-        "CREATE TABLE filler AS SELECT range AS id, md5(range::VARCHAR) AS text FROM range(4000000)"
+        "CREATE TABLE filler AS SELECT range AS id, md5(range::VARCHAR) AS text FROM range(1000000)"
     ))  # fmt: skip
+    snapshot_taken, cancel_sent = threading.Event(), threading.Event()
+
+    def hold(point: str) -> None:  # the job stops between the snapshot and checking it, until cancelled
+        if point == "backup:snapshot":
+            snapshot_taken.set()
+            assert cancel_sent.wait(30)
+
+    monkeypatch.setattr(backups, "hold_point", hold)
     services.jobs.start()
     job_id = backups.queue_backup(services.jobs, name="to be cancelled")
-    assert wait_until(lambda: services.jobs.poll(job_id).progress > 0.05, timeout=30)
+    assert snapshot_taken.wait(30)
     with pytest.raises(BackupBusyError, match="already being made"):
         backups.queue_backup(services.jobs)
 
     services.jobs.cancel(job_id)
+    cancel_sent.set()
 
     assert wait_until(lambda: services.jobs.poll(job_id).is_finished, timeout=30)
     assert services.jobs.poll(job_id).state is JobState.CANCELLED
