@@ -27,6 +27,11 @@
     │   ├── DatasetNotFound    no dataset (or no deleted one to restore) has that name
     │   ├── DatasetNameTaken   another dataset already has that name (case-insensitively)
     │   └── DatasetNameInvalid a dataset name is empty or too long
+    ├── AnalysisError
+    │   ├── AnalysisInvalid    an analysis does not fit its dataset (a column gone, y not numeric, …)
+    │   ├── AnalysisNotFound   no saved analysis has that name
+    │   ├── AnalysisNameTaken  another saved analysis already has that name (case-insensitively)
+    │   └── AnalysisNameInvalid  an analysis name is empty or too long
     ├── ExportError            an export cannot be written (too many rows for Excel, an unwritable path)
     └── BackupError
         ├── BackupNotFoundError  no backup has that id, or there is no backup yet
@@ -145,6 +150,26 @@ class DatasetNameTaken(DatasetError):  # noqa: N818 - reads as the condition
 
 class DatasetNameInvalid(DatasetError):  # noqa: N818 - reads as the condition
     """A dataset name is empty after trimming, or longer than 100 characters."""
+
+
+class AnalysisError(AppError):
+    """An analysis could not be run, found, saved or changed."""
+
+
+class AnalysisInvalid(AnalysisError):  # noqa: N818 - reads as the condition
+    """An analysis does not fit its dataset as it is now; the message names each field that is wrong."""
+
+
+class AnalysisNotFound(AnalysisError):  # noqa: N818 - reads as the condition
+    """No saved analysis of this owner has the given name."""
+
+
+class AnalysisNameTaken(AnalysisError):  # noqa: N818 - reads as the condition
+    """Another saved analysis of this owner already has the name (compared case-insensitively)."""
+
+
+class AnalysisNameInvalid(AnalysisError):  # noqa: N818 - reads as the condition
+    """An analysis name is empty after trimming, or too long."""
 
 
 class ExportError(AppError):

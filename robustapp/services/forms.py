@@ -31,6 +31,7 @@ from robustapp.storage import forms as form_rows
 from robustapp.storage.database import Database
 
 SAVE, UNDO, REDO, RESET, DISCARD, RESTORE = "(save)", "(undo)", "(redo)", "(reset)", "(discard)", "(restore)"
+APPLY = "(apply)"
 
 
 Operation = Callable[[FormHistory, datetime], FormHistory]
@@ -65,6 +66,14 @@ class FormService:
             raise ValueError(f"form {spec.form_id!r} has no field {name!r}; its fields are {sorted(spec.fields)}")
         new = to_jsonable_python(value)
         return self._apply(actor, spec, name, lambda h, at: h.edit(name, new, actor=actor.name, at=at), trace_id)
+
+    def apply(self, actor: Actor, spec: FormSpec, values: Mapping[str, Any], *, trace_id: str) -> FormState:
+        """Set several fields at once (e.g. a saved analysis opened into its form), as one step."""
+        unknown = sorted(set(values) - set(spec.fields))
+        if unknown:
+            raise ValueError(f"form {spec.form_id!r} has no fields {unknown}; its fields are {sorted(spec.fields)}")
+        new = to_jsonable_python(dict(values))
+        return self._apply(actor, spec, APPLY, lambda h, at: h.apply(new, actor=actor.name, at=at), trace_id)
 
     def undo(self, actor: Actor, spec: FormSpec, *, trace_id: str) -> FormState:
         return self._apply(actor, spec, UNDO, lambda h, at: h.undo(), trace_id)

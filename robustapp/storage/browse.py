@@ -43,18 +43,18 @@ def fetch_page(
     """The rows `offset` to `offset + limit` of `table` that pass every filter, as an Arrow table.
 
     `columns` are the ones to show, `types` every column's type (filters may use columns not shown)."""
-    where, params = _where(filters, types)
+    where, params = where_clause(filters, types)
     order = ""
     if sort is not None:
         direction = "DESC" if sort.descending else "ASC"
         order = f" ORDER BY {quote_identifier(sort.column)} {direction} NULLS LAST, rowid"
-    sql = f"SELECT {_select_list(columns)} FROM main.{quote_identifier(table)}{where}{order} LIMIT ? OFFSET ?"
+    sql = f"SELECT {select_list(columns)} FROM main.{quote_identifier(table)}{where}{order} LIMIT ? OFFSET ?"
     return cursor.sql(sql, params=[*params, int(limit), int(offset)]).to_arrow_table()
 
 
 def count_rows(cursor: Cursor, table: str, filters: Sequence[Filter], *, types: dict[str, str]) -> int:
     """How many rows of `table` pass every filter."""
-    where, params = _where(filters, types)
+    where, params = where_clause(filters, types)
     rows = cursor.execute(f"SELECT count(*) FROM main.{quote_identifier(table)}{where}", params).fetchall()
     return int(rows[0][0]) if rows else 0
 
@@ -65,7 +65,7 @@ def value_fits(cursor: Cursor, value: str, column_type: str) -> bool:
     return bool(rows and rows[0][0])  # fetchall: a half-read result would keep the cursor busy
 
 
-def _select_list(columns: Sequence[Column]) -> str:
+def select_list(columns: Sequence[Column]) -> str:
     """The columns to show; a type a table view cannot show (nested, binary, huge integers) as text."""
     parts = []
     for column in columns:
@@ -74,7 +74,8 @@ def _select_list(columns: Sequence[Column]) -> str:
     return ", ".join(parts)
 
 
-def _where(filters: Sequence[Filter], types: dict[str, str]) -> tuple[str, list[Any]]:
+def where_clause(filters: Sequence[Filter], types: dict[str, str]) -> tuple[str, list[Any]]:
+    """` WHERE …` for every filter (empty text for none), with its bound values in order."""
     conditions: list[str] = []
     params: list[Any] = []
     for flt in filters:

@@ -191,6 +191,24 @@ def m009_sql_history(cursor: Cursor) -> None:
     )
 
 
+def m010_saved_analyses(cursor: Cursor) -> None:
+    cursor.execute("CREATE SEQUENCE saved_analysis_ids START 1")
+    cursor.execute(
+        """
+        CREATE TABLE saved_analyses (
+            id BIGINT PRIMARY KEY,           -- from saved_analysis_ids
+            owner VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,           -- as the user wrote it (trimmed)
+            name_key VARCHAR NOT NULL,       -- casefolded name: unique per owner
+            spec VARCHAR NOT NULL,           -- AnalysisSpec as JSON text
+            created_at TIMESTAMP NOT NULL,   -- UTC
+            updated_at TIMESTAMP NOT NULL,   -- UTC
+            UNIQUE (owner, name_key)
+        )
+        """
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = tuple(
     Migration(int(fn.__name__[1:4]), fn.__name__, fn)
     for fn in (
@@ -203,6 +221,7 @@ MIGRATIONS: tuple[Migration, ...] = tuple(
         m007_jobs,
         m008_datasets,
         m009_sql_history,
+        m010_saved_analyses,
     )
 )
 

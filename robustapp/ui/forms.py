@@ -90,6 +90,15 @@ def form_field(form: FormState, name: str, widget: Callable[..., Any], label: st
     return value
 
 
+def set_form_values(form: FormState, values: Mapping[str, Any]) -> FormState:
+    """Set several fields of `form` as one undoable step (from a callback or from page code before the
+    fields are drawn); the fields show the new values in this run or the next."""
+    actor, trace_id = _actor_and_trace()
+    state = form_service().apply(actor, form.spec, values, trace_id=trace_id)
+    _show(state)
+    return state
+
+
 def render_form_controls(form: FormState) -> None:
     """Save, Undo, Redo, Reset and Discard; a status line in a reserved slot; the History expander."""
     fid, spec, history, view = form.form_id, form.spec, form.history, _view(form.form_id)

@@ -211,3 +211,17 @@ def test_saved_preferences_set_the_history_length_of_every_form(db: Database) ->
     assert FormService.for_owner(db, "ada", default_limit=40).history_limit == 7
     assert FormService.for_owner(db, "bob", default_limit=40).history_limit == 40
     assert user_preferences(db, "ada", history_length=40) == UserPreferences(history_length=7)
+
+
+def test_several_fields_set_at_once_are_one_step_that_one_undo_takes_back(db: Database) -> None:
+    forms = FormService(db)
+    forms.edit(ADA, SPEC, "nights", 3, trace_id=TRACE)
+
+    state = forms.apply(ADA, SPEC, {"destination": "Lima", "kind": "work"}, trace_id=TRACE)
+    assert (state.values["destination"], state.values["kind"], state.values["nights"]) == ("Lima", "work", 3)
+    assert _form_entries(db)[-1].key == "(apply)"
+
+    undone = forms.undo(ADA, SPEC, trace_id=TRACE)
+    assert (undone.values["destination"], undone.values["kind"], undone.values["nights"]) == ("", "holiday", 3)
+    with pytest.raises(ValueError, match="has no fields \\['colour'\\]"):
+        forms.apply(ADA, SPEC, {"colour": "red"}, trace_id=TRACE)

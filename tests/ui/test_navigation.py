@@ -53,8 +53,8 @@ def test_home_is_the_default_page() -> None:
     assert [metric.label for metric in at.metric] == ["Datasets", "Rows in datasets", "Database size"]
     assert at.metric[0].value == "0"
     assert [button.key for button in at.sidebar.button] == [
-        "nav_home", "nav_datasets", "nav_browse", "nav_profile", "nav_sql", "nav_demo", "nav_jobs", "nav_settings",
-        "nav_audit",
+        "nav_home", "nav_datasets", "nav_browse", "nav_profile", "nav_analyse", "nav_sql", "nav_demo", "nav_jobs",
+        "nav_settings", "nav_audit",
     ]  # fmt: skip
     assert not at.info
 

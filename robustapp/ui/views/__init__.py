@@ -25,13 +25,14 @@ class PageContext:
 def _pages() -> list[Page]:
     from robustapp.ui.views import audit, demo, home, jobs, settings  # they import PageContext from here
     from robustapp.ui.views import browse, datasets
-    from robustapp.ui.views import profile, sql
+    from robustapp.ui.views import analyse, profile, sql
 
     return [
         Page("home", "Home", ":material/home:", home.render),
         Page("datasets", "Datasets", ":material/dataset:", datasets.render),
         Page("browse", "Browse", ":material/table_view:", browse.render, params=browse.BrowseParams),
         Page("profile", "Profile", ":material/analytics:", profile.render, params=profile.ProfileParams),
+        Page("analyse", "Analyse", ":material/query_stats:", analyse.render, params=analyse.AnalyseParams),
         Page("sql", "SQL", ":material/terminal:", sql.render),
         Page("demo", "Demo", ":material/science:", demo.render),
         Page("jobs", "Jobs", ":material/pending_actions:", jobs.render),
