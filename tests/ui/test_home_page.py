@@ -67,3 +67,28 @@ def test_a_recent_job_opens_its_details_on_the_jobs_page() -> None:
     at.button(key="nav_home").click().run()
     at.button(key="home_all_jobs").click().run()
     assert title(at) == "Jobs"
+
+
+def test_saved_analyses_are_listed_newest_first_and_open_on_the_analyse_page(tmp_path: Path) -> None:
+    from robustapp.domain.analysis import AnalysisSpec
+    from robustapp.services import analysis
+
+    _import(tmp_path, "sales", 4, at=datetime.now(UTC))
+    services = bootstrap.services()
+    now = datetime.now(UTC)
+    analysis.save_analysis(services.db, services.owner, "all rows", AnalysisSpec(dataset="sales"), now=now - timedelta(hours=1))
+    analysis.save_analysis(services.db, services.owner, "first rows", AnalysisSpec(dataset="sales", limit=2), now=now)
+    at = open_app()
+
+    labels = [button.label for button in block(at, "home_analyses").button]
+    assert [label.split(" · ")[:2] for label in labels] == [["first rows", "on sales"], ["all rows", "on sales"]]
+
+    block(at, "home_analyses").button[0].click().run()
+    assert not at.exception
+    assert title(at) == "Analyse"
+    assert at.dataframe[0].value["id"].tolist() == [0, 1]  # opened and run
+
+
+def test_without_saved_analyses_home_says_how_to_make_one() -> None:
+    at = open_app()
+    assert "No saved analyses yet" in block(at, "home_analyses").caption[0].value

@@ -3,6 +3,7 @@
     home_metrics     datasets · rows in them · database size
     home_import      Import a file (→ Datasets)
     home_datasets    the newest datasets, each opening in Browse
+    home_analyses    the analyses saved last, each opening on the Analyse page
     home_jobs        the newest jobs, each opening its details on the Jobs page
 """
 
@@ -13,8 +14,9 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from robustapp.domain.analysis import SavedAnalysis
 from robustapp.domain.jobs import JobInfo
-from robustapp.services import datasets, health
+from robustapp.services import analysis, datasets, health
 from robustapp.ui.errors import guarded
 from robustapp.ui.router import navigate
 from robustapp.ui.views.jobs import STATE_ICONS
@@ -45,6 +47,10 @@ def render(ctx: PageContext) -> None:
         st.subheader("Recent datasets")
         with st.container(key="home_datasets"):
             _recent_datasets(sorted(infos, key=lambda info: info.imported_at, reverse=True)[:RECENT])
+        st.subheader("Saved analyses")
+        with st.container(key="home_analyses"):
+            saved = analysis.list_analyses(db, ctx.services.owner)
+            _recent_analyses(sorted(saved, key=lambda item: item.updated_at, reverse=True)[:RECENT])
     with jobs_column:
         st.subheader("Recent jobs")
         with st.container(key="home_jobs"):
@@ -65,6 +71,18 @@ def _recent_datasets(newest: list) -> None:
             key=f"home_dataset_{info.id}", icon=":material/table_view:", type="tertiary",
             help=f"Browse {info.name} (imported {_when(info.imported_at)} from {info.source_path})",
             on_click=guarded(navigate), args=("browse", {"dataset": info.name}),
+        )  # fmt: skip
+
+
+def _recent_analyses(newest: list[SavedAnalysis]) -> None:
+    if not newest:
+        st.caption("No saved analyses yet: build one on the Analyse page and save it by name.")
+        return
+    for item in newest:
+        st.button(
+            f"{item.name} · on {item.spec.dataset} · {_when(item.updated_at)}",
+            key=f"home_analysis_{item.id}", icon=":material/query_stats:", type="tertiary",
+            on_click=guarded(navigate), args=("analyse", {"analysis": item.name}),
         )  # fmt: skip
 
 
