@@ -75,7 +75,7 @@ def form_field(form: FormState, name: str, widget: Callable[..., Any], label: st
     if info.description and "help" not in kwargs:
         kwargs["help"] = info.description
     key, view = field_key(form.form_id, name), _view(form.form_id)
-    if key not in st.session_state or view.seen.get(name) != form.version:
+    if sessions.is_new_on_screen(key) or key not in st.session_state or view.seen.get(name) != form.version:
         st.session_state[key] = _widget_value(form, name, kwargs.get("options"))
         view.seen[name] = form.version
     value = widget(

@@ -40,7 +40,7 @@ def section(render: Callable[P, None]) -> Callable[P, None]:
         services = bootstrap.services()
         with trace_context() as trace_id, widget_scope(scope):
             structlog.contextvars.bind_contextvars(page=scope)
-            sessions.begin_run(services, trace_id)
+            sessions.begin_run(services, trace_id, full=False)
             if sessions.has_conflicts() or has_failed_callback():
                 st.rerun(scope="app")  # the shell's notice slot shows them
             with error_boundary(scope, trace_id, show_details=services.settings.debug):

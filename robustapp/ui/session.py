@@ -33,6 +33,8 @@ class Session:
     errors: dict[str, str] = field(default_factory=dict)  # widget key → validation message
     conflicts: list[Conflict] = field(default_factory=list)
     loaded: dict[str, dict[str, StoredValue]] = field(default_factory=dict)  # this run's reads
+    drawn: set[str] = field(default_factory=set)  # durable widgets drawn since the last full run began
+    drawn_before: set[str] = field(default_factory=set)  # … and in the full run before that
 
     def queue(self, change: Change) -> None:
         self.pending[(change.scope, change.key)] = change
@@ -48,14 +50,16 @@ def actor(services: Services) -> Actor:
     return Actor(owner=services.owner, name=services.owner, session_id=current().session_id)
 
 
-def begin_run(services: Services, trace_id: str) -> None:
+def begin_run(services: Services, trace_id: str, *, full: bool = True) -> None:
     """Commit what the callbacks queued (one transaction), then forget last run's reads.
 
     The queue is emptied only once the save has committed: if it fails, the changes stay
-    queued (and shown) and the next run saves them.
+    queued (and shown) and the next run saves them. `full=False`: a section's own rerun.
     """
     session = current()
     session.loaded.clear()
+    if full:
+        session.drawn_before, session.drawn = session.drawn, set()
     if not session.pending:
         return
     result = services.state.save(actor(services), list(session.pending.values()), trace_id=trace_id)
@@ -77,6 +81,20 @@ def remember(services: Services, trace_id: str, change: Change) -> None:
     result = services.state.save(actor(services), [change], trace_id=trace_id)
     current().seen.update(result.versions)
     current().loaded.pop(change.scope, None)
+
+
+def is_new_on_screen(widget_key: str) -> bool:
+    """Whether the widget was not drawn in the previous full run (and note that it is drawn now).
+
+    Such a widget must be given its value again even when Streamlit still holds one: a run that
+    was stopped for a rerun (a click on another page's button) leaves the widget states of the
+    page it left behind, while the browser has dropped those widgets. Drawn again without a
+    value, the browser would show the widget empty while the app works with the stored value.
+    """
+    session = current()
+    new = widget_key not in session.drawn_before and widget_key not in session.drawn
+    session.drawn.add(widget_key)
+    return new
 
 
 def has_conflicts() -> bool:

@@ -84,12 +84,13 @@ def controlled(
     session = sessions.current()
     slot = (scope, key)
     record = sessions.stored(bootstrap.services(), scope, key)
+    absent = sessions.is_new_on_screen(wkey) or wkey not in st.session_state
     if slot not in session.pending:
-        if record is not None and (wkey not in st.session_state or session.seen.get(slot) != record.version):
+        if record is not None and (absent or session.seen.get(slot) != record.version):
             st.session_state[wkey] = _from_store(adapter, record.value, default, options)
             session.seen[slot] = record.version
             session.errors.pop(wkey, None)  # it shows a good value again: the old complaint no longer applies
-        elif record is None and wkey not in st.session_state:
+        elif record is None and absent:
             st.session_state[wkey] = default
             session.errors.pop(wkey, None)
     if options is not None:
