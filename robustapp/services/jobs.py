@@ -36,6 +36,7 @@ CRASHED = "the app ended while the job ran (a crash or a kill); re-run it to sta
 APP_STOPPED = "the app was stopped while the job ran; re-run it to start again"
 _ACTIVE = (JobState.QUEUED, JobState.RUNNING)
 JOBS_TAG = "table:jobs"  # every write to the jobs table touches it
+KEEP_FINISHED = 1000  # finished jobs kept in the table (the newest); older ones go at start()
 
 
 class _RecordSink:
@@ -107,6 +108,7 @@ class JobService:
             interrupted = self.db.write(
                 lambda cursor: job_records.interrupt_running(cursor, reason=CRASHED, at=_now()), touches=JOBS_TAG
             )
+            pruned = self.db.write(lambda cursor: job_records.prune_finished(cursor, keep=KEEP_FINISHED), touches=JOBS_TAG)
             scheduler = Scheduler(
                 _RecordSink(self.db), workers=self.workers, open_cursor=self.db.cursor, db_slots=self.db_slots
             )
@@ -120,7 +122,7 @@ class JobService:
                     failed = info.model_copy(update=changes)
                     self.db.write(lambda cursor, failed=failed: job_records.save(cursor, [failed]), touches=JOBS_TAG)
             self._scheduler = scheduler
-        log.info("job service started", workers=self.workers, interrupted=interrupted, queued=len(waiting))
+        log.info("job service started", workers=self.workers, interrupted=interrupted, queued=len(waiting), pruned=pruned)
         return interrupted
 
     def stop(self, reason: str = APP_STOPPED) -> None:

@@ -99,3 +99,15 @@ def interrupt_running(cursor: duckdb.DuckDBPyConnection, *, reason: str, at: dat
         [JobState.INTERRUPTED.value, reason, naive(at), JobState.RUNNING.value],
     ).fetchall()
     return sorted(int(row[0]) for row in rows)
+
+
+def prune_finished(cursor: duckdb.DuckDBPyConnection, *, keep: int) -> int:
+    """Delete the finished jobs older than the newest `keep` of them; how many went."""
+    finished = [state.value for state in JobState if state.is_finished]
+    marks = ", ".join("?" for _ in finished)
+    rows = cursor.execute(
+        f"DELETE FROM jobs WHERE state IN ({marks}) AND id NOT IN "
+        f"(SELECT id FROM jobs WHERE state IN ({marks}) ORDER BY id DESC LIMIT ?) RETURNING id",
+        [*finished, *finished, keep],
+    ).fetchall()
+    return len(rows)

@@ -188,3 +188,22 @@ def test_a_job_enqueued_while_no_service_runs_is_kept_and_runs_at_the_next_start
 
     with job_service(path) as jobs:
         assert jobs.wait(job_id, timeout=30).state is JobState.SUCCEEDED
+
+
+def test_only_the_newest_finished_jobs_are_kept_from_one_start_to_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from robustapp.services import jobs as job_module
+
+    monkeypatch.setattr(job_module, "KEEP_FINISHED", 3)
+    path = tmp_path / "history.duckdb"
+    with job_service(path, start=False) as offline:
+        finished = [offline.enqueue("noop") for _ in range(5)]
+        for job_id in finished:
+            offline.cancel(job_id)  # recorded as cancelled: finished
+        waiting = offline.enqueue("sleep", seconds=0.01, steps=1)
+
+    with job_service(path) as jobs:
+        assert jobs.wait(waiting, timeout=30).state is JobState.SUCCEEDED
+        kept = [info.id for info in jobs.list_jobs(limit=100)]
+    assert kept == [waiting, *reversed(finished[2:])]  # the two oldest finished jobs went; the queued one ran
