@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from abc import ABC, abstractmethod
 from typing import Protocol
 
 MAX_MESSAGE = 500  # characters of a progress message kept
@@ -39,7 +40,7 @@ class Progress(Protocol):
         """Raise JobCancelled if the job was asked to stop."""
 
 
-class Reporter:
+class Reporter(ABC):
     """The common part: clamp, throttle, stop on request. Subclasses deliver and know about cancels."""
 
     interval = 0.05  # seconds between two deliveries; the latest report in between waits for the next call
@@ -72,8 +73,10 @@ class Reporter:
             self._last_sent = now
             self._deliver(fraction, message)
 
+    @abstractmethod
     def _deliver(self, fraction: float, message: str) -> None:
-        raise NotImplementedError
+        """Send the latest progress to the owner."""
 
+    @abstractmethod
     def _cancel_requested(self) -> bool:
-        raise NotImplementedError
+        """Whether the owner asked this job to stop."""

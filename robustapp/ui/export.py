@@ -21,9 +21,9 @@ from robustapp.domain.export import FORMATS, MIME_TYPES, ExportSource, excel_ref
 from robustapp.domain.jobs import JobInfo, JobState
 from robustapp.services.export import ExportResult, export_path
 from robustapp.ui.errors import guarded
+from robustapp.ui.job_progress import live_job
 from robustapp.ui.widgets import s_select
 
-REFRESH_SECONDS = 1.0
 QUICK_SECONDS = 0.5  # a small export is done before the page redraws: no waiting for a refresh
 LABELS = {"csv": "CSV", "parquet": "Parquet", "xlsx": "Excel (.xlsx)"}
 __all__ = ["export_controls"]
@@ -43,7 +43,7 @@ def export_controls(source: ExportSource, *, key: str, rows: int | None = None) 
             st.caption(f":orange[{refusal}.]")
         latest = _latest(source)
         if latest is not None and not latest.is_finished:
-            _running(latest.id, key)
+            live_job(latest.id, cancel_key=f"{key}_cancel", status_key=f"{key}_status")
         elif latest is not None:
             _finished(latest, key)
 
@@ -61,19 +61,6 @@ def _start(source: ExportSource, fmt: str) -> None:
         "data.export", source=source.model_dump(mode="json"), path=str(path), file_format=fmt
     )
     services.jobs.wait(job_id, timeout=QUICK_SECONDS)
-
-
-@st.fragment(run_every=REFRESH_SECONDS)
-def _running(job_id: int, key: str) -> None:
-    jobs = bootstrap.services().jobs
-    job = jobs.poll(job_id)
-    if job.is_finished:
-        st.rerun(scope="app")  # the whole page draws the download button
-    with st.container(key=f"{key}_status"):
-        bar, stop = st.columns([5, 1], vertical_alignment="center")
-        bar.progress(min(max(job.progress, 0.0), 1.0), text=job.message or "waiting to start")
-        stop.button("Cancel", key=f"{key}_cancel", icon=":material/stop_circle:", width="stretch",
-                    on_click=guarded(jobs.cancel), args=(job_id,))  # fmt: skip
 
 
 def _finished(job: JobInfo, key: str) -> None:

@@ -51,7 +51,7 @@ def widget_key(scope: str, key: str) -> str:
 _adapters: dict[str, TypeAdapter] = {}
 
 
-def _adapter(annotation: Any) -> TypeAdapter:
+def type_adapter(annotation: Any) -> TypeAdapter:
     """One TypeAdapter per annotation (building one costs ~0.1 ms; a page has dozens of widgets)."""
     name = repr(annotation)
     if name not in _adapters:
@@ -80,7 +80,7 @@ def controlled(
     """
     scope = scope or _scope.get()
     wkey = widget_key(scope, key)
-    adapter = _adapter(annotation)
+    adapter = type_adapter(annotation)
     session = sessions.current()
     slot = (scope, key)
     record = sessions.stored(bootstrap.services(), scope, key)

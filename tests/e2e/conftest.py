@@ -16,7 +16,7 @@ import psutil
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS, AppProcess, Server, wait_for_app
+from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS, AppProcess, Server, opener, wait_for_app
 
 expect.set_options(timeout=UI_TIMEOUT_MS)
 
@@ -58,13 +58,7 @@ def page(browser: Browser) -> Iterator[Page]:
 @pytest.fixture
 def open_app(page: Page, server: Server) -> Callable[[str], Page]:
     """Open the URL the server printed, with extra query params (e.g. "page=demo"); wait for the app."""
-
-    def open_(query: str = "") -> Page:
-        page.goto(server.printed_url(query))
-        wait_for_app(page)
-        return page
-
-    return open_
+    return opener(page, server)
 
 
 @pytest.fixture

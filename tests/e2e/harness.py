@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,3 +73,25 @@ class AppProcess(HeadlessApp):
     @property
     def server(self) -> Server:
         return Server(self.process, self.home, self.app_url, self.base_url, self.token)
+
+
+@contextmanager
+def own_app(home: Path) -> Iterator[AppProcess]:
+    """A server of a test module's own on `home`, stopped the way the launcher stops it (exit 0)."""
+    app = AppProcess(home)
+    try:
+        yield app
+        assert app.stop() == 0, app.stderr()
+    finally:
+        app.close()
+
+
+def opener(page: Page, server: Server) -> Callable[[str], Page]:
+    """Open the URL `server` printed, with extra query params (e.g. "page=demo"), in `page`; wait for the app."""
+
+    def open_(query: str = "") -> Page:
+        page.goto(server.printed_url(query))
+        wait_for_app(page)
+        return page
+
+    return open_

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.harness import AppProcess, key, wait_for_app
+from tests.e2e.harness import AppProcess, key, opener, own_app, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -24,22 +24,13 @@ ROWS = 1_000_000  # enough that the import is still running when the page shows 
 
 @pytest.fixture(scope="module")
 def data_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
-    app = AppProcess(tmp_path_factory.mktemp("data-app"))
-    try:
+    with own_app(tmp_path_factory.mktemp("data-app")) as app:
         yield app
-        assert app.stop() == 0
-    finally:
-        app.close()
 
 
 @pytest.fixture
 def open_app(page: Page, data_app: AppProcess) -> OpenApp:
-    def open_(query: str = "") -> Page:
-        page.goto(data_app.server.printed_url(query))
-        wait_for_app(page)
-        return page
-
-    return open_
+    return opener(page, data_app.server)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.e2e.harness import AppProcess, key, wait_for_app
+from tests.e2e.harness import AppProcess, key, opener, own_app, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -21,22 +21,13 @@ OpenApp = Callable[[str], Page]
 
 @pytest.fixture(scope="module")
 def jobs_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
-    app = AppProcess(tmp_path_factory.mktemp("jobs-app"))
-    try:
+    with own_app(tmp_path_factory.mktemp("jobs-app")) as app:
         yield app
-        assert app.stop() == 0  # running jobs stop with it
-    finally:
-        app.close()
 
 
 @pytest.fixture
 def open_app(page: Page, jobs_app: AppProcess) -> OpenApp:
-    def open_(query: str = "") -> Page:
-        page.goto(jobs_app.server.printed_url(query))
-        wait_for_app(page)
-        return page
-
-    return open_
+    return opener(page, jobs_app.server)
 
 
 def _start_pi(page: Page, points: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.harness import AppProcess, key, wait_for_app
+from tests.e2e.harness import AppProcess, key, own_app, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -22,14 +22,10 @@ def sql_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
     home = tmp_path_factory.mktemp("sql-app")
     people = home / "people.csv"
     people.write_text("id,name,team\n1,Ada,core\n2,Grace,core\n3,Linus,kernel\n", encoding="utf-8")
-    app = AppProcess(home)
-    try:
+    with own_app(home) as app:
         query = urllib.parse.urlencode({"path": str(people), "name": "team members"})
         assert app.api("POST", f"/api/data/import?{query}").status_code == 200
         yield app
-        assert app.stop() == 0
-    finally:
-        app.close()
 
 
 def test_a_typed_query_runs_shows_its_rows_and_downloads_as_csv(page: Page, sql_app: AppProcess) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from robustapp.cache import cache_data
 from robustapp.services.settings_view import MASK
-from tests.ui.helpers import open_app, screen_text, title
+from tests.ui.helpers import open_app, screen_text
 
 SECRET = "s3cret-do-not-show-7f2a"
 

@@ -29,6 +29,7 @@ from robustapp.errors import DatasetError
 from robustapp.services import datasets
 from robustapp.storage import Database
 from robustapp.ui.errors import guarded
+from robustapp.ui.job_progress import job_row
 from robustapp.ui.router import navigate
 from robustapp.ui.sections import section
 from robustapp.ui.text import plain
@@ -216,11 +217,8 @@ def _import_status() -> None:
 
 def _running(jobs: Any, job: JobInfo) -> None:
     what = job.params.get("name") or Path(str(job.params.get("path", ""))).name
-    bar, stop = st.columns([5, 1], vertical_alignment="center")
     label = f"{'Re-importing' if job.name == 'data.reimport' else 'Importing'} {what}: {job.message or job.state}"
-    bar.progress(min(max(job.progress, 0.0), 1.0), text=label)
-    stop.button("Cancel", key=f"datasets_cancel_{job.id}", icon=":material/stop_circle:", width="stretch",
-                on_click=guarded(jobs.cancel), args=(job.id,))  # fmt: skip
+    job_row(jobs, job, cancel_key=f"datasets_cancel_{job.id}", label=label)
 
 
 def _outcome(job: JobInfo) -> None:

@@ -13,6 +13,7 @@ from robustapp.services import demo
 from robustapp.services.jobs import JobService
 from robustapp.storage import Database
 from robustapp.ui.errors import guarded
+from robustapp.ui.job_progress import job_row
 from robustapp.ui.sections import section
 from robustapp.ui.forms import form_field, get_form_state, render_form_controls
 from robustapp.ui.widgets import (
@@ -105,10 +106,7 @@ def _pi_progress(jobs: JobService) -> None:
         if latest is None:
             st.caption("No estimate yet.")
         elif not latest.is_finished:
-            bar, stop = st.columns([5, 1], vertical_alignment="center")
-            bar.progress(min(max(latest.progress, 0.0), 1.0), text=latest.message or str(latest.state))
-            stop.button("Cancel", key="demo_pi_cancel", icon=":material/stop_circle:", width="stretch",
-                        on_click=guarded(jobs.cancel), args=(latest.id,))
+            job_row(jobs, latest, cancel_key="demo_pi_cancel", label=latest.message or str(latest.state))
         elif latest.state is JobState.SUCCEEDED:
             st.success(f"π ≈ {latest.result['pi']:.6f} from {latest.result['samples']:,} points "
                        f"in {latest.duration or 0:.1f} s (job #{latest.id})", icon=":material/check_circle:")

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 from pydantic import BaseModel
 
-from robustapp import bootstrap
 from robustapp.domain.datasets import DatasetInfo
 from robustapp.domain.export import ExportSource
 from robustapp.domain.jobs import JobInfo, JobState
@@ -27,6 +26,7 @@ from robustapp.errors import DatasetNotFound
 from robustapp.services.datasets import get_dataset, list_datasets
 from robustapp.services.profile import cached_profile
 from robustapp.ui.errors import guarded
+from robustapp.ui.job_progress import live_job
 from robustapp.ui.export import export_controls
 from robustapp.ui.router import navigate
 from robustapp.ui.widgets import s_select
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from robustapp.bootstrap import Services
     from robustapp.ui.views import PageContext
 
-REFRESH_SECONDS = 1.0
 QUICK_SECONDS = 0.5  # a small dataset is profiled before the page draws: no waiting for a refresh
 _CHOOSER = "profile_dataset"
 
@@ -104,7 +103,7 @@ def _profile(services: Services, info: DatasetInfo) -> Profile | None:
             return profile
     with st.container(key="profile_status"):
         if not latest.is_finished:
-            _running(latest.id)
+            live_job(latest.id, cancel_key="profile_cancel")
         elif latest.state is JobState.SUCCEEDED:
             return Profile.model_validate(latest.result)  # computed, but no longer in the cache
         else:
@@ -122,18 +121,6 @@ def _latest_job(services: Services, info: DatasetInfo) -> JobInfo | None:
         if job.params.get("name") == info.name:
             return job if job.created_at >= info.imported_at else None
     return None
-
-
-@st.fragment(run_every=REFRESH_SECONDS)
-def _running(job_id: int) -> None:
-    jobs = bootstrap.services().jobs
-    job = jobs.poll(job_id)
-    if job.is_finished:
-        st.rerun(scope="app")
-    bar, stop = st.columns([5, 1], vertical_alignment="center")
-    bar.progress(min(max(job.progress, 0.0), 1.0), text=job.message or "waiting to start")
-    stop.button("Cancel", key="profile_cancel", icon=":material/stop_circle:", width="stretch",
-                on_click=guarded(jobs.cancel), args=(job_id,))  # fmt: skip
 
 
 # -- showing it ----------------------------------------------------------------------------------
