@@ -25,6 +25,7 @@ from robustapp.domain.export import ExportFormat, ExportSource, check_format, do
 from robustapp.errors import DatasetNotFound, ExportError
 from robustapp.storage import dataset_views, exports, result_files
 from robustapp.storage import datasets as catalog
+from robustapp.storage.database import read_only
 from robustapp.storage.query_progress import watching
 from robustapp.storage.readonly_sql import check
 
@@ -64,28 +65,27 @@ def export(
         raise ExportError(f"cannot write {path}: it is a folder; give a file name")
     partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
     report(0.0, f"preparing {source.describe()}")
-    cursor.execute("BEGIN TRANSACTION READ ONLY")  # one consistent state of the data, and nothing written to it
-    try:
-        selection, known_rows = _select(cursor, source)
-        if file_format == "xlsx":
-            rows = known_rows if known_rows is not None else exports.count(cursor, selection)
-            refusal = excel_refusal(rows, source.describe().capitalize())
-            if refusal:
-                raise ExportError(refusal)
-            rows = _write_xlsx(cursor, selection, partial, source, rows, report)
-        else:
-            with watching(cursor, lambda f: report(0.95 * f, f"writing {file_format.upper()}")) as watcher:
-                try:
-                    rows = exports.copy(cursor, selection, partial, file_format)
-                except Exception:
-                    watcher.raise_request()  # interrupted because the export was cancelled: say that
-                    raise
-        os.replace(partial, path)
-    except (OSError, duckdb.IOException) as exc:
-        raise ExportError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}") from exc
-    finally:
-        cursor.execute("ROLLBACK")
-        partial.unlink(missing_ok=True)
+    with read_only(cursor):  # one consistent state of the data, and nothing written to it
+        try:
+            selection, known_rows = _select(cursor, source)
+            if file_format == "xlsx":
+                rows = known_rows if known_rows is not None else exports.count(cursor, selection)
+                refusal = excel_refusal(rows, source.describe().capitalize())
+                if refusal:
+                    raise ExportError(refusal)
+                rows = _write_xlsx(cursor, selection, partial, source, rows, report)
+            else:
+                with watching(cursor, lambda f: report(0.95 * f, f"writing {file_format.upper()}")) as watcher:
+                    try:
+                        rows = exports.copy(cursor, selection, partial, file_format)
+                    except Exception:
+                        watcher.raise_request()  # interrupted because the export was cancelled: say that
+                        raise
+            os.replace(partial, path)
+        except (OSError, duckdb.IOException) as exc:
+            raise ExportError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+        finally:
+            partial.unlink(missing_ok=True)
     size = path.stat().st_size
     report(1.0, f"wrote {rows:,} rows ({size / 2**20:.1f} MB)")
     return ExportResult(

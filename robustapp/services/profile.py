@@ -39,6 +39,7 @@ from robustapp.domain.profile import (
 from robustapp.errors import DatasetNotFound
 from robustapp.storage import datasets as catalog
 from robustapp.storage import profile as scans
+from robustapp.storage.database import read_only
 from robustapp.storage.query_progress import watching
 
 if TYPE_CHECKING:
@@ -82,8 +83,7 @@ def _silent(fraction: float, message: str) -> None:
 
 def _compute(cursor: duckdb.DuckDBPyConnection, name: str, report: Progress) -> Profile:
     started = time.perf_counter()
-    cursor.execute("BEGIN TRANSACTION READ ONLY")  # the catalog row and the three scans see one state of the data
-    try:
+    with read_only(cursor):  # the catalog row and the three scans see one state of the data
         info = catalog.find_live(cursor, name)
         if info is None:  # deleted since
             raise DatasetNotFound(f"there is no dataset named {name!r} to profile")
@@ -100,8 +100,6 @@ def _compute(cursor: duckdb.DuckDBPyConnection, name: str, report: Progress) -> 
         listed = [c for c, s in zip(columns, raw, strict=True) if wants_top_values(c.kind, s.distinct, s.non_null)]
         with _stage(cursor, report, 0.8, 1.0, "finding the most common values"):
             tops = dict(zip([c.name for c in listed], scans.top_values(cursor, info.table_name, listed), strict=True))
-    finally:
-        cursor.execute("ROLLBACK")
     profiles = [
         _column(column, stats, rows, plan, counted.get(column.name), tops.get(column.name))
         for column, stats, plan in zip(columns, raw, plans, strict=True)

@@ -10,7 +10,6 @@ aggregate functions come from a fixed table: no text a user typed ends up in the
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ from robustapp.domain.analysis import Aggregate, AnalysisSpec, SavedAnalysis
 from robustapp.domain.datasets import Column
 from robustapp.errors import QueryCancelledError, QueryFailedError
 from robustapp.storage.browse import select_list, where_clause
-from robustapp.storage.database import Database
+from robustapp.storage.database import Database, first_lines, read_only
 from robustapp.storage.identifiers import quote_identifier
 
 if TYPE_CHECKING:
@@ -62,20 +61,13 @@ def _aggregate(aggregate: Aggregate) -> str:
 
 def fetch(cursor: Cursor, sql: str, params: list[Any], *, timeout: float | None) -> pa.Table:
     """Run one built query in a read-only transaction, interrupted after `timeout` seconds."""
-    timer = threading.Timer(timeout, cursor.interrupt) if timeout else None
-    cursor.execute("BEGIN TRANSACTION READ ONLY")
-    try:
-        if timer:
-            timer.start()
-        return cursor.sql(sql, params=params).to_arrow_table()
-    except duckdb.InterruptException as exc:
-        raise QueryCancelledError(f"the analysis ran past {timeout:g} s and was stopped") from exc
-    except duckdb.Error as exc:
-        raise QueryFailedError("\n".join(str(exc).strip().splitlines()[:6])) from exc
-    finally:
-        if timer:
-            timer.cancel()
-        cursor.execute("ROLLBACK")
+    with read_only(cursor, timeout=timeout):
+        try:
+            return cursor.sql(sql, params=params).to_arrow_table()
+        except duckdb.InterruptException as exc:
+            raise QueryCancelledError(f"the analysis ran past {timeout:g} s and was stopped") from exc
+        except duckdb.Error as exc:
+            raise QueryFailedError(first_lines(exc)) from exc
 
 
 # -- saved analyses ---------------------------------------------------------------------------------

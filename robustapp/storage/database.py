@@ -321,6 +321,38 @@ class Database:
         self.close()
 
 
+class ReadOnly:
+    """A read-only transaction in progress; `timed_out` tells, while in it, whether its time limit stopped it."""
+
+    def __init__(self, timer: threading.Timer | None) -> None:
+        self._timer = timer
+
+    @property
+    def timed_out(self) -> bool:
+        return self._timer is not None and not self._timer.is_alive()
+
+
+@contextmanager
+def read_only(cursor: duckdb.DuckDBPyConnection, *, timeout: float | None = None) -> Iterator[ReadOnly]:
+    """One read-only transaction on `cursor`: one consistent state of the data, nothing can be written,
+    always rolled back; after `timeout` seconds its statement is interrupted (duckdb.InterruptException)."""
+    timer = threading.Timer(timeout, cursor.interrupt) if timeout else None
+    cursor.execute("BEGIN TRANSACTION READ ONLY")
+    try:
+        if timer:
+            timer.start()
+        yield ReadOnly(timer)
+    finally:
+        if timer:
+            timer.cancel()
+        cursor.execute("ROLLBACK")
+
+
+def first_lines(exc: BaseException, limit: int = 6) -> str:
+    """DuckDB's message (with its LINE/caret lines), without the long tail some errors carry."""
+    return "\n".join(str(exc).strip().splitlines()[:limit])
+
+
 def _as_tags(touches: Iterable[str]) -> set[str]:
     return {touches} if isinstance(touches, str) else set(touches)
 

@@ -13,7 +13,6 @@ The query runs on the cursor it is given, so whoever runs it (a job, a test) can
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -22,6 +21,7 @@ import pyarrow as pa
 
 from robustapp.domain.sql_policy import ParsedStatement, refusal
 from robustapp.errors import QueryCancelledError, QueryFailedError, QueryRefusedError
+from robustapp.storage.database import first_lines, read_only
 
 BATCH_ROWS = 2048
 
@@ -47,7 +47,7 @@ def parse(cursor: duckdb.DuckDBPyConnection, sql: str) -> ParsedStatement:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        raise QueryFailedError(_first_lines(exc)) from exc
+        raise QueryFailedError(first_lines(exc)) from exc
     if not statements:
         raise QueryRefusedError("there is no statement to run")
     if len(statements) > 1:
@@ -91,41 +91,28 @@ def run_query(
 ) -> QueryResult:
     """Check and run one query in a read-only transaction; its first `max_rows` rows."""
     statement = check(cursor, sql)
-    timer = threading.Timer(timeout, cursor.interrupt) if timeout else None
     started = time.perf_counter()
-    cursor.execute("BEGIN TRANSACTION READ ONLY")
-    try:
-        if timer:
-            timer.start()
-        relation = cursor.sql(statement.text)
-        columns = [(name, str(kind)) for name, kind in zip(relation.columns, relation.types, strict=True)]
-        batches, rows, truncated = [], 0, False
-        reader = relation.to_arrow_reader(BATCH_ROWS)
+    with read_only(cursor, timeout=timeout) as transaction:
         try:
-            for batch in reader:
-                if rows + batch.num_rows > max_rows:
-                    batches.append(batch.slice(0, max_rows - rows))
-                    truncated = True
-                    break
-                batches.append(batch)
-                rows += batch.num_rows
-        finally:
-            reader.close()
-        table = pa.Table.from_batches(batches, schema=reader.schema)
-    except duckdb.InterruptException as exc:
-        expired = timer is not None and not timer.is_alive()
-        raise QueryCancelledError(
-            f"the query ran past {timeout:g} s and was stopped" if expired else "the query was cancelled"
-        ) from exc
-    except duckdb.Error as exc:
-        raise QueryFailedError(_first_lines(exc)) from exc
-    finally:
-        if timer:
-            timer.cancel()
-        cursor.execute("ROLLBACK")
+            relation = cursor.sql(statement.text)
+            columns = [(name, str(kind)) for name, kind in zip(relation.columns, relation.types, strict=True)]
+            batches, rows, truncated = [], 0, False
+            reader = relation.to_arrow_reader(BATCH_ROWS)
+            try:
+                for batch in reader:
+                    if rows + batch.num_rows > max_rows:
+                        batches.append(batch.slice(0, max_rows - rows))
+                        truncated = True
+                        break
+                    batches.append(batch)
+                    rows += batch.num_rows
+            finally:
+                reader.close()
+            table = pa.Table.from_batches(batches, schema=reader.schema)
+        except duckdb.InterruptException as exc:
+            raise QueryCancelledError(
+                f"the query ran past {timeout:g} s and was stopped" if transaction.timed_out else "the query was cancelled"
+            ) from exc
+        except duckdb.Error as exc:
+            raise QueryFailedError(first_lines(exc)) from exc
     return QueryResult(statement.text, columns, table, truncated, time.perf_counter() - started)
-
-
-def _first_lines(exc: Exception, limit: int = 6) -> str:
-    """DuckDB's message (with its LINE/caret lines), without the long tail some errors carry."""
-    return "\n".join(str(exc).strip().splitlines()[:limit])
