@@ -23,6 +23,7 @@ from robustapp.storage import Database, migrate
 if TYPE_CHECKING:
     from robustapp.services.auto_backups import DailyBackup
     from robustapp.services.jobs import JobService
+    from robustapp.services.launcher import Launcher
 
 log = get_logger(__name__)
 
@@ -37,6 +38,7 @@ class Services:
     cache: Cache  # invalidated by the database's commits (see build)
     owner: str = field(default_factory=lambda: local_profile())  # who owns all state in desktop mode
     daily_backup: DailyBackup | None = None  # started by start() when ROBUSTAPP_BACKUP_SCHEDULE=daily
+    launcher: Launcher | None = None  # the launcher that started this server; None when headless or in tests
 
     @property
     def state(self) -> StateService:

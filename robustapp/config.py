@@ -157,6 +157,11 @@ class Paths:
         return self.data_dir / "launcher.lock"
 
     @property
+    def restore_outcome_file(self) -> Path:
+        """What the last restore asked for in the app did; shown once when the app is back."""
+        return self.data_dir / "restore-outcome.json"
+
+    @property
     def window_state_file(self) -> Path:
         return self.data_dir / "window.json"
 

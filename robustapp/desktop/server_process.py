@@ -54,12 +54,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
 class ServerProcess:
     """One server child: start it, wait for it, stop it and every process under it."""
 
-    def __init__(self, settings: Settings, mode: str) -> None:
+    def __init__(self, settings: Settings, mode: str, *, token: str | None = None) -> None:
         self.settings = settings
         self.mode = mode
         self.output_file: Path = settings.paths.log_dir / "server-output.log"
         self.app: RunningApp | None = None
-        self._token = instance.new_token()
+        self.failure_kind: str | None = None  # the error the child named when it failed, e.g. "DatabaseOpenError"
+        self._token = token or instance.new_token()
         self._proc: subprocess.Popen[bytes] | None = None
         self._output: IO[bytes] | None = None
         self._family: dict[int, psutil.Process] = {}
@@ -201,6 +202,7 @@ class ServerProcess:
         """A message that names what went wrong, the child's last words and where to read more."""
         tail = _tail(self.output_file)
         reason = next((line for line in reversed(tail) if _ERROR_LINE.match(line)), None)
+        self.failure_kind = reason.split(":", 1)[0] if reason else None
         parts = [headline + (f": {reason}" if reason else "")]
         context = [line for line in tail if line != reason]
         if context:

@@ -1,6 +1,6 @@
 """One launcher per data home: the first holds `launcher.lock`, a later one asks it to come forward.
 
-    first launch    takes launcher.lock ─ starts the server ─ ShowRequests long-polls /api/desktop/events
+    first launch    takes launcher.lock ─ starts the server ─ ServerRequests long-polls /api/desktop/events
     later launch    lock busy → finds the server → POST /api/desktop/show → "robustapp is already open"
 """
 
@@ -75,49 +75,62 @@ def _ask_to_show(running: RunningApp) -> bool:
     return True
 
 
-class ShowRequests(threading.Thread):
-    """Long-polls the server for "show" requests from later launches; notices a server that went away."""
+class ServerRequests(threading.Thread):
+    """Long-polls the server for what it asks of the launcher; notices a server that went away.
+
+    Events: "show" (a later launch), "restore:<backup id>" and "dialog:<json>" (the app). Each is handed
+    to `on_event` on this thread, so a handler that takes long must start its own thread.
+    """
 
     def __init__(
         self,
         app: RunningApp,
         *,
-        on_show: Callable[[], None],
+        on_event: Callable[[str], None],
         on_server_gone: Callable[[], None],
         is_server_alive: Callable[[], bool],
         stopping: threading.Event,
     ) -> None:
-        super().__init__(name="robustapp-show-requests", daemon=True)
+        super().__init__(name="robustapp-server-requests", daemon=True)
         self._client = ControlClient(app, timeout=EVENTS_POLL_SECONDS + 15)
-        self._on_show = on_show
+        self._on_event = on_event
         self._on_server_gone = on_server_gone
         self._is_server_alive = is_server_alive
-        self._stopping = stopping
+        self._stopping = stopping  # the whole launcher is stopping
+        self._done = threading.Event()  # this server is no longer watched (stopping, or being replaced)
+
+    def _ended(self) -> bool:
+        return self._done.is_set() or self._stopping.is_set()
 
     def run(self) -> None:
-        while not self._stopping.is_set():
+        while not self._ended():
             try:
                 events = self._client.get(f"/api/desktop/events?timeout={EVENTS_POLL_SECONDS}").get("events", [])
             except ControlAPIError as exc:
-                if self._stopping.is_set():
+                if self._ended():
                     return
                 if not self._is_server_alive():
                     log.error("the server process ended unexpectedly", error=str(exc))
                     self._on_server_gone()
                     return
-                self._stopping.wait(1.0)
+                self._done.wait(1.0)
                 continue
-            if "show" in events and not self._stopping.is_set():
-                log.info("show requested by a later launch")
-                self._on_show()
+            for event in events:
+                if event == "stopping" or self._ended():
+                    continue
+                log.info("request from the server", request=event.split(":", 1)[0])
+                try:
+                    self._on_event(event)
+                except Exception:  # one request that fails must not end the watch over the server
+                    log.exception("a request from the server failed", request=event.split(":", 1)[0])
 
     def stop(self) -> None:
         """End the pending long poll now: uvicorn's graceful shutdown waits for every open request."""
-        self._stopping.set()
-        if not self.is_alive():
+        self._done.set()
+        if not self.is_alive() or self is threading.current_thread():
             return
         try:
-            # The only way to wake the server-side wait is an event; it is ignored because we are stopping.
+            # The only way to wake the server-side wait is an event; it is ignored because we are done.
             self._client.request("POST", "/api/desktop/show", timeout=3)
         except ControlAPIError:
             pass

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from robustapp.desktop import geometry
 from robustapp.desktop.geometry import Area, WindowGeometry
-from robustapp.desktop.splash import error_page, loading_page
+from robustapp.desktop.splash import RecoveryOffer, error_page, loading_page
 from robustapp.logs import get_logger
+from robustapp.services.launcher import FileDialog
 
 if TYPE_CHECKING:
     import webview
@@ -77,6 +78,11 @@ class AppWindow:
         self._close_requested = False
         self._pending: Callable[[webview.Window], Any] | None = None
         self._maximized = False
+        self._on_restore: Callable[[str], None] | None = None
+
+    def on_restore_requested(self, handler: Callable[[str], None]) -> None:
+        """Call `handler(backup_id)` when the start-failure page's restore button is clicked."""
+        self._on_restore = handler
 
     def run(self, on_gui_thread: Callable[[], None] = lambda: None) -> None:
         """Open with the loading screen and run the GUI loop until the window closes (main thread only).
@@ -104,6 +110,7 @@ class AppWindow:
             zoomable=True,
         )
         assert window is not None
+        window.expose(self.restore_backup)  # the start-failure page's button (splash.error_page)
         window.events.before_show += on_gui_thread
         window.events.shown += self._on_shown
         window.events.closing += self._on_closing
@@ -125,9 +132,45 @@ class AppWindow:
         """Show the page at `url` (the app)."""
         self._call(lambda window: window.load_url(url))
 
-    def show_error(self, message: str, log_file: Path, *, headline: str = "robustapp could not start") -> None:
-        """Replace the content with an error page naming the problem and the log file."""
-        self._call(lambda window: window.load_html(error_page(message, log_file, headline=headline)))
+    def show_loading(self, headline: str, text: str) -> None:
+        """Replace the content with the loading screen, saying what the wait is for."""
+        self._call(lambda window: window.load_html(loading_page(headline, text)))
+
+    def show_error(
+        self,
+        message: str,
+        log_file: Path,
+        *,
+        headline: str = "robustapp could not start",
+        offer: RecoveryOffer | None = None,
+    ) -> None:
+        """Replace the content with an error page naming the problem and the log file (and a backup to restore)."""
+        page = error_page(message, log_file, headline=headline, offer=offer)
+        self._call(lambda window: window.load_html(page))
+
+    def restore_backup(self, backup_id: str) -> None:
+        """Called from the start-failure page (JavaScript, on a pywebview thread)."""
+        if self._on_restore is not None and isinstance(backup_id, str):
+            self._on_restore(backup_id)
+
+    def choose_files(self, dialog: FileDialog) -> list[str] | None:
+        """Show the native file dialog and wait for the user (any thread but the GUI's); None if cancelled."""
+        import webview
+
+        window = self._window
+        if window is None or not self._shown:
+            return None
+        kind = webview.FileDialog.SAVE if dialog.kind == "save" else webview.FileDialog.OPEN
+        try:
+            chosen = window.create_file_dialog(
+                kind, directory=str(Path.home()), save_filename=dialog.file_name, file_types=tuple(dialog.file_types)
+            )
+        except Exception as exc:  # a toolkit failure is the user's cancel, not a crash of the launcher
+            log.warning("the file dialog failed", error=str(exc))
+            return None
+        if not chosen:
+            return None
+        return [str(chosen)] if isinstance(chosen, str) else [str(path) for path in chosen]
 
     def bring_to_front(self) -> None:
         """Show, un-minimize and raise the window (a later launch asked for it)."""

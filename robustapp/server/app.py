@@ -30,7 +30,8 @@ from robustapp import __version__, bootstrap
 from robustapp.config import LOOPBACK_HOSTS, Settings
 from robustapp.errors import ConfigError
 from robustapp.logs import get_logger, new_trace_id
-from robustapp.server.control import DesktopEvents, control_routes, stop_this_process
+from robustapp.server.control import STOPPING, control_routes, stop_this_process
+from robustapp.server.launcher_link import LauncherLink
 from robustapp.server.gate import AccessGate
 from robustapp.services import instance
 from robustapp.services.forms import user_preferences
@@ -110,12 +111,13 @@ class ParentWatchdog(threading.Thread):
 
 
 def build_app(settings: Settings, *, token: str, mode: str, parent_pid: int | None) -> st.App:
-    events = DesktopEvents()
+    link = LauncherLink(has_window=mode == "desktop", stopping=STOPPING)
     info: dict[str, Any] = {"pid": os.getpid(), "mode": mode, "version": __version__}
 
     @asynccontextmanager
     async def lifespan(_app: st.App) -> AsyncIterator[dict[str, Any]]:
         services = bootstrap.start(settings)
+        services.launcher = None if mode == "headless" else link  # restore in place, file dialogs
         services.jobs.start()  # cheap: worker processes start with the first process job
         gc.freeze()  # what startup built lives as long as the process: keep it out of every GC pass
         port = int(st.get_option("server.port"))
@@ -149,7 +151,7 @@ def build_app(settings: Settings, *, token: str, mode: str, parent_pid: int | No
     return st.App(
         str(UI_SCRIPT),
         lifespan=lifespan,
-        routes=control_routes(info, events),
+        routes=control_routes(info, link),
         middleware=[Middleware(AccessGate, token=token)],
         on_script_error=show_script_error,
     )

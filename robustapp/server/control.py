@@ -25,49 +25,24 @@ from robustapp.logs import get_logger
 from robustapp.server.backup_api import backup_routes
 from robustapp.server.data_api import data_routes
 from robustapp.server.jobs_api import jobs_routes
+from robustapp.server.launcher_link import LauncherLink
 from robustapp.services import activity, audit
 from robustapp.services import health as health_service
 from robustapp.services.audit import AuditFilter
+from robustapp.services.instance import SHOW_EVENT
 
 log = get_logger(__name__)
 
 
 # Set when this process decides to stop: uvicorn's graceful shutdown waits for every open
 # request, so pending long polls must end promptly instead of running out their timeout.
-_stopping = threading.Event()
-_WAIT_SLICE = 0.25
-
-
-class DesktopEvents:
-    """Requests for the desktop window (e.g. "show" from a second launch), long-polled by the launcher."""
-
-    def __init__(self) -> None:
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
-
-    def push(self, event: str) -> None:
-        self._queue.put_nowait(event)
-
-    async def wait(self, timeout: float) -> list[str]:
-        """The queued events, waiting up to `timeout` for one; ["stopping"] once the server stops."""
-        deadline = time.monotonic() + timeout
-        while not _stopping.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return []
-            try:
-                events = [await asyncio.wait_for(self._queue.get(), min(_WAIT_SLICE, remaining))]
-            except TimeoutError:
-                continue
-            while not self._queue.empty():
-                events.append(self._queue.get_nowait())
-            return events
-        return ["stopping"]
+STOPPING = threading.Event()
 
 
 def stop_this_process(reason: str) -> None:
     """Stop the server gracefully: uvicorn's signal path runs the lifespan's shutdown."""
     log.info("stopping the server", reason=reason)
-    _stopping.set()
+    STOPPING.set()
     if sys.platform == "win32":
         signal.raise_signal(signal.SIGINT)
     else:
@@ -76,11 +51,11 @@ def stop_this_process(reason: str) -> None:
 
 def request_shutdown(delay: float = 0.2) -> None:
     """Stop shortly after the current response has gone out."""
-    _stopping.set()
+    STOPPING.set()
     asyncio.get_running_loop().call_later(delay, stop_this_process, "requested through the control API")
 
 
-def control_routes(info: dict, events: DesktopEvents) -> list[Route]:
+def control_routes(info: dict, link: LauncherLink) -> list[Route]:
     started = time.monotonic()
 
     async def status(_: Request) -> JSONResponse:
@@ -128,12 +103,23 @@ def control_routes(info: dict, events: DesktopEvents) -> list[Route]:
         return JSONResponse({"stopping": True}, status_code=202)
 
     async def show(_: Request) -> JSONResponse:
-        events.push("show")
-        return JSONResponse({"queued": "show"}, status_code=202)
+        link.push(SHOW_EVENT)
+        return JSONResponse({"queued": SHOW_EVENT}, status_code=202)
 
     async def desktop_events(request: Request) -> JSONResponse:
         timeout = min(float(request.query_params.get("timeout", 25)), 60.0)
-        return JSONResponse({"events": await events.wait(timeout)})
+        return JSONResponse({"events": await link.wait(timeout)})
+
+    async def dialog_answer(request: Request) -> JSONResponse:
+        try:
+            body = await request.json()
+            dialog_id, paths = str(body["id"]), body.get("paths")
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": 'expected {"id": …, "paths": [...] or null}'}, 400)
+        if paths is not None and not (isinstance(paths, list) and all(isinstance(p, str) for p in paths)):
+            return JSONResponse({"error": "paths: expected a list of strings or null"}, 400)
+        taken = link.answer(dialog_id, paths)
+        return JSONResponse({"taken": taken}, status_code=200 if taken else 404)
 
     return [
         Route("/api/status", status, methods=["GET"]),
@@ -144,6 +130,7 @@ def control_routes(info: dict, events: DesktopEvents) -> list[Route]:
         Route("/api/shutdown", shutdown, methods=["POST"]),
         Route("/api/desktop/show", show, methods=["POST"]),
         Route("/api/desktop/events", desktop_events, methods=["GET"]),
+        Route("/api/desktop/dialog", dialog_answer, methods=["POST"]),
         *data_routes(),
         *jobs_routes(),
         *backup_routes(),

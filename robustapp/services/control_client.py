@@ -18,13 +18,14 @@ class ControlClient:
         self.app = app
         self.timeout = timeout
 
-    def request(self, method: str, path: str, *, timeout: float | None = None) -> tuple[int, Any]:
-        req = urllib.request.Request(
-            self.app.base_url + path,
-            method=method,
-            headers={"Authorization": f"Bearer {self.app.token}", "Accept": "application/json"},
-            data=b"" if method == "POST" else None,
-        )
+    def request(self, method: str, path: str, *, timeout: float | None = None, body: Any = None) -> tuple[int, Any]:
+        """(status, the answer's JSON); `body`, if given, is sent as JSON."""
+        headers = {"Authorization": f"Bearer {self.app.token}", "Accept": "application/json"}
+        data = b"" if method == "POST" else None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body).encode()
+        req = urllib.request.Request(self.app.base_url + path, method=method, headers=headers, data=data)
         try:
             with urllib.request.urlopen(req, timeout=timeout or self.timeout) as response:
                 return response.status, json.loads(response.read() or b"null")

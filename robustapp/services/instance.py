@@ -21,6 +21,11 @@ from robustapp.errors import AlreadyRunningError
 
 TOKEN_ENV = "ROBUSTAPP_LAUNCH_TOKEN"
 
+# What a server asks of the launcher that started it (GET /api/desktop/events):
+SHOW_EVENT = "show"  # a later launch: bring the window forward
+RESTORE_EVENT = "restore:"  # + backup id: stop the server, restore the backup, start it again
+DIALOG_EVENT = "dialog:"  # + JSON of a FileDialog: open it and answer POST /api/desktop/dialog
+
 
 @dataclass(frozen=True)
 class RunningApp:

@@ -6,21 +6,24 @@
                   file or the new one, never half of each ─ drop the results cached from the old data
 
 It runs only while the app is stopped, holding the backup lock and the server lock throughout, so
-neither another backup nor the app can start in the middle of it.
+neither another backup nor the app can start in the middle of it. In the app, Settings asks the
+launcher (`services.launcher.Launcher.request_restore`) to stop the server, restore, and start it again; what happened
+is kept in a small file (`record_outcome`) and shown once when the app is back (`take_outcome`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 from robustapp.config import Paths
 from robustapp.domain.backups import LATEST, BackupInfo, BackupKind
-from robustapp.errors import AlreadyRunningError, BackupError, BackupInvalidError, DatabaseOpenError
+from robustapp.errors import AlreadyRunningError, AppError, BackupError, BackupInvalidError, DatabaseOpenError
 from robustapp.logs import get_logger
 from robustapp.services import instance
 from robustapp.services.backup_files import copy_bytes, fsync_dir, hold_point, remove_unfinished
@@ -41,6 +44,45 @@ class Restored:
     schema_version: int  # the database's now (migrated forward if the backup was older)
     safety: BackupInfo | None  # the database as it was before, if there was one that opened
     kept_aside: list[str] = field(default_factory=list)  # a damaged database's files, kept under new names
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a restore asked for in the app did, in words for the user."""
+
+    ok: bool
+    message: str
+
+
+def describe(restored: Restored) -> str:
+    """The restore in a sentence or two, for the user."""
+    made = restored.backup.created_at.astimezone().strftime("%Y-%m-%d %H:%M") if restored.backup.created_at else "?"
+    text = f"Restored the backup {restored.backup.id} (made {made}, {restored.backup.rows:,} rows)."
+    if restored.safety is not None:
+        text += f" Your data from before the restore is kept as backup {restored.safety.id}."
+    if restored.kept_aside:
+        text += f" The damaged database was kept as {', '.join(restored.kept_aside)}."
+    return text
+
+
+def record_outcome(paths: Paths, outcome: Outcome) -> None:
+    """Keep `outcome` for the app to show when it is back (written whole, or not at all)."""
+    target = paths.restore_outcome_file
+    temp = target.with_name(f"{target.name}.{os.getpid()}.part")
+    temp.write_text(json.dumps(asdict(outcome)), encoding="utf-8")
+    os.replace(temp, target)
+
+
+def take_outcome(paths: Paths) -> Outcome | None:
+    """The outcome kept by `record_outcome`, once: the file goes as it is read."""
+    target = paths.restore_outcome_file
+    try:
+        text = target.read_text(encoding="utf-8")
+        target.unlink()
+        raw = json.loads(text)
+    except (OSError, ValueError):
+        return None
+    return Outcome(ok=bool(raw.get("ok")), message=str(raw.get("message", "")))
 
 
 def restore(ref: str, paths: Paths, *, progress: Progress = silent) -> Restored:
@@ -135,17 +177,35 @@ def _move_aside(path: Path, suffix: str | None = None) -> list[Path]:
     return [target]
 
 
+def restore_for_app(ref: str, paths: Paths, *, progress: Progress = silent) -> Outcome:
+    """`restore`, its result told in words for the user; a refused restore leaves the database as it was."""
+    try:
+        restored = restore(ref, paths, progress=progress)
+    except AppError as exc:
+        log.warning("restore refused", backup=ref, error=str(exc))
+        return Outcome(ok=False, message=f"The backup {ref} was not restored: {exc}. Your data is as it was.")
+    return Outcome(ok=True, message=describe(restored))
+
+
+def newest_good_backup(paths: Paths) -> BackupInfo | None:
+    """The newest backup that verifies, or None."""
+    try:
+        path, manifest = find(LATEST, paths)
+    except BackupError:
+        return None
+    return BackupInfo.of(str(path), path.stat().st_size, manifest)
+
+
 def recovery_hint(paths: Paths) -> str:
     """What to do when the database does not open: restore the newest backup that verifies, if there is one."""
-    try:
-        _path, manifest = find(LATEST, paths)
-    except BackupError:
+    backup = newest_good_backup(paths)
+    if backup is None:
         return (
             f"there is no usable backup in {paths.backup_dir}; move {paths.db_path} away to start "
             "with an empty database"
         )
-    made = manifest.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    made = backup.created_at.astimezone().strftime("%Y-%m-%d %H:%M") if backup.created_at else "?"
     return (
-        f"the newest backup that verifies is {manifest.id} (made {made}, {manifest.rows} rows): restore it with "
+        f"the newest backup that verifies is {backup.id} (made {made}, {backup.rows} rows): restore it with "
         f"`robustapp backup restore latest` (a copy of the damaged file is kept)"
     )

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import streamlit as st
 import structlog
@@ -18,6 +19,7 @@ from robustapp import __version__, bootstrap
 from robustapp.logs import trace_context
 from robustapp.resources import asset
 from robustapp.services import activity
+from robustapp.services.restore import Outcome, take_outcome
 from robustapp.ui.errors import error_boundary, guarded, show_failed_callback
 from robustapp.ui.job_status import job_status
 from robustapp.services.state import Change, Conflict
@@ -26,7 +28,11 @@ from robustapp.ui.router import ROUTE_KEY, ROUTE_SCOPE, Page, Router, navigate
 from robustapp.ui.widgets import widget_scope
 from robustapp.ui.views import PAGES, PageContext
 
+if TYPE_CHECKING:
+    from robustapp.bootstrap import Services
+
 _ICON = asset("icon.png")
+_OUTCOME = "restore_outcome"  # this session's restore outcome to show (None: none, or dismissed)
 
 
 def main(pages: Sequence[Page] = PAGES) -> None:
@@ -51,6 +57,7 @@ def main(pages: Sequence[Page] = PAGES) -> None:
         with st.container(key="notice_slot"):  # always drawn: a notice never shifts the page's elements
             if route.notice:
                 st.info(route.notice, icon=":material/info:")
+            _restore_outcome(services)
             for conflict in sessions.take_conflicts():
                 st.warning(_describe(conflict), icon=":material/sync_problem:")
             show_failed_callback(show_details=debug)
@@ -58,6 +65,22 @@ def main(pages: Sequence[Page] = PAGES) -> None:
             with error_boundary(route.page.slug, trace_id, show_details=debug):
                 route.page.render(PageContext(services=services, params=route.args))
     activity.record_script_run(route.page.slug)
+
+
+def _restore_outcome(services: Services) -> None:
+    """What the restore that restarted the app did: told in the first session after it, until dismissed."""
+    if _OUTCOME not in st.session_state:
+        st.session_state[_OUTCOME] = take_outcome(services.paths)
+    outcome: Outcome | None = st.session_state[_OUTCOME]
+    if outcome is None:
+        return
+    with st.container(key="restore_outcome", horizontal=True, vertical_alignment="center"):
+        if outcome.ok:
+            st.success(outcome.message, icon=":material/settings_backup_restore:", width="stretch")
+        else:
+            st.error(outcome.message, icon=":material/error:", width="stretch")
+        st.button("Dismiss", key="restore_outcome_dismiss", on_click=st.session_state.__setitem__,
+                  args=(_OUTCOME, None))  # fmt: skip
 
 
 def _describe(conflict: Conflict) -> str:

@@ -108,6 +108,15 @@ def controlled(
     return value
 
 
+def put(key: str, value: Any, *, scope: str, audited: bool = True) -> None:
+    """Give a controlled widget a value from a callback, as if the user had entered it (saved the same way)."""
+    wkey = widget_key(scope, key)
+    st.session_state[wkey] = value
+    session = sessions.current()
+    session.errors.pop(wkey, None)
+    session.queue(Change(scope, key, value, base_version=session.seen.get((scope, key)), audited=audited))
+
+
 def _message_line(error: str | None) -> None:
     """A line of fixed height under a widget: empty, or the message why a value was rejected."""
     text = f"⚠ {html.escape(error)}" if error else "&nbsp;"

@@ -137,3 +137,10 @@ def send_close_request(display: str, window: int) -> None:
         x11.XFlush(handle)
     finally:
         x11.XCloseDisplay(handle)
+
+
+def type_into(display: str, window: int, text: str, *, then: str = "Return") -> None:
+    """Focus `window` and type `text` on the keyboard, then press `then` (as a user fills in a dialog)."""
+    _run(display, "xdotool", "windowfocus", "--sync", str(window))
+    _run(display, "xdotool", "type", "--delay", "20", text)
+    _run(display, "xdotool", "key", then)

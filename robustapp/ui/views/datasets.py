@@ -33,7 +33,7 @@ from robustapp.ui.job_progress import job_row
 from robustapp.ui.router import navigate
 from robustapp.ui.sections import section
 from robustapp.ui.text import plain
-from robustapp.ui.widgets import s_checkbox, s_radio, s_select, s_text, s_text_area, widget_key
+from robustapp.ui.widgets import put, s_checkbox, s_radio, s_select, s_text, s_text_area, widget_key
 
 if TYPE_CHECKING:
     from robustapp.bootstrap import Services
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 SCOPE = "datasets"
 IMPORT_JOBS = ("data.import", "data.reimport")
 UPLOAD_TYPES = ["csv", "tsv", "tab", "txt", "parquet", "pq", "json", "ndjson", "jsonl", "xlsx", "xlsm"]
+OPEN_FILE_TYPES = ("Data files (" + ";".join(f"*.{ext}" for ext in UPLOAD_TYPES) + ")", "All files (*.*)")
 STATUS_HEIGHT = 150
 FEEDBACK_HEIGHT = 64
 REFRESH_SECONDS = 1.0
@@ -80,7 +81,7 @@ def _import_form(services: Services) -> None:
             format_func={"path": "a path on this computer", "upload": "an uploaded file"}.get,
         )  # fmt: skip
         if source == "path":
-            s_text("File path", "path", placeholder="/home/me/data/sales.csv (type or paste it)", audited=False)
+            _path_field(services)
         else:
             st.file_uploader(
                 "File (CSV/TSV, Parquet, JSON/NDJSON, XLSX)", type=UPLOAD_TYPES, key=_uploader_key(),
@@ -99,6 +100,28 @@ def _import_form(services: Services) -> None:
         with feedback.container(key="datasets_import_feedback", height=FEEDBACK_HEIGHT, border=False):
             _show_feedback(st.session_state.pop(_IMPORT_FEEDBACK, None))
     _import_status()  # inside the section: a click on Import shows the new job at once
+
+
+def _path_field(services: Services) -> None:
+    """The path, typed or pasted; in the desktop window also chosen in the system's file dialog."""
+    launcher = services.launcher
+    if launcher is None or not launcher.has_window:
+        s_text("File path", "path", placeholder="/home/me/data/sales.csv (type or paste it)", audited=False)
+        return
+    field, choose = st.columns([5, 1], vertical_alignment="bottom")
+    with field:
+        s_text("File path", "path", placeholder="/home/me/data/sales.csv (type, paste or choose it)", audited=False)
+    choose.button("Choose…", key="datasets_choose_file", icon=":material/folder_open:", width="stretch",
+                  on_click=guarded(_choose_file), args=(services,))  # fmt: skip
+
+
+def _choose_file(services: Services) -> None:
+    """The window's file dialog (the script run waits while it is open; the dialog is modal anyway)."""
+    if services.launcher is None:
+        return
+    chosen = services.launcher.choose_file("open", file_types=OPEN_FILE_TYPES)
+    if chosen is not None:
+        put("path", str(chosen), scope=SCOPE, audited=False)
 
 
 def _options() -> None:

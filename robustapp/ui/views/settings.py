@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 _DELIMITERS = {",": "Comma  ,", ";": "Semicolon  ;", "\t": "Tab", "|": "Pipe  |"}
 _SAMPLE_DAY = dt.date(2026, 3, 31)
 BACKUP_REFRESH_SECONDS = 2.0
+_CONFIRM_RESTORE = "settings_restore_asked"  # the backup id waiting for a confirmation, or _RESTORING
+_RESTORING = "…restoring"
 
 
 def render(ctx: PageContext) -> None:
@@ -75,10 +77,52 @@ def _backups(ctx: PageContext) -> None:
     st.button("Back up now", key="settings_backup_create", icon=":material/backup:",
               on_click=guarded(backups.queue_backup), args=(ctx.services.jobs,))  # fmt: skip
     _backup_list(ctx.services)
-    st.caption(
-        "To restore a backup, close the app and run `robustapp backup restore ID` (or `latest`): it checks "
-        "the backup and keeps a backup of the current database first."
-    )
+    _restore(ctx.services)
+
+
+def _restore(services: Services) -> None:
+    """Restore a backup: pick one, confirm, and the launcher restarts the app on it."""
+    usable = [info for info in backups.list_backups(services.paths) if info.problem is None]
+    if services.launcher is None:
+        st.caption(
+            "To restore a backup, stop the app and run `robustapp backup restore ID` (or `latest`): it checks "
+            "the backup and keeps a backup of the current database first."
+        )
+        return
+    if not usable:
+        return
+    by_id = {info.id: info for info in usable}
+    pick, go = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = pick.selectbox("Restore a backup", list(by_id), key="settings_restore_choice",
+                            format_func=lambda backup_id: _label(by_id[backup_id]))  # fmt: skip
+    go.button("Restore…", key="settings_restore", icon=":material/settings_backup_restore:", width="stretch",
+              on_click=guarded(st.session_state.__setitem__), args=(_CONFIRM_RESTORE, chosen))  # fmt: skip
+    asked = st.session_state.get(_CONFIRM_RESTORE)
+    if asked == _RESTORING:
+        st.info("Restoring the backup: robustapp restarts in a moment.", icon=":material/hourglass_top:")
+    elif asked in by_id:
+        with st.container(key="settings_restore_confirm", border=True):
+            st.warning(
+                f"Replace all your data with the backup made {_label(by_id[asked])}? What changed since then is "
+                "replaced. Your data as it is now is saved as a safety backup first, and robustapp restarts.",
+                icon=":material/warning:",
+            )
+            yes, no = st.columns(2)
+            yes.button("Restore and restart", key="settings_restore_yes", type="primary", width="stretch",
+                       on_click=guarded(_request_restore), args=(services, asked))  # fmt: skip
+            no.button("Cancel", key="settings_restore_no", width="stretch",
+                      on_click=guarded(st.session_state.pop), args=(_CONFIRM_RESTORE, None))  # fmt: skip
+
+
+def _request_restore(services: Services, backup_id: str) -> None:
+    if services.launcher is not None:
+        services.launcher.request_restore(backup_id)
+        st.session_state[_CONFIRM_RESTORE] = _RESTORING
+
+
+def _label(info: BackupInfo) -> str:
+    made = f"{info.created_at.astimezone():%Y-%m-%d %H:%M}" if info.created_at else "?"
+    return f"{made} · {info.kind} · {info.rows:,} rows" + (f" · {info.name}" if info.name else "")
 
 
 @st.fragment(run_every=BACKUP_REFRESH_SECONDS)

@@ -1,0 +1,72 @@
+"""Look into the real window's page: Qt WebEngine's DevTools protocol (QTWEBENGINE_REMOTE_DEBUGGING).
+
+Playwright cannot attach to Qt WebEngine (it refuses browser-context management), so this speaks the
+protocol's one command the tests need, Runtime.evaluate, over the page's WebSocket: read what the window
+shows, and click what a user would click.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import socket
+import time
+import urllib.request
+from typing import Any
+
+from websockets.sync.client import connect
+
+ENV = "QTWEBENGINE_REMOTE_DEBUGGING"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class WindowPage:
+    """The page shown in the window whose DevTools listen on `port`."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._ids = itertools.count(1)
+
+    def evaluate(self, expression: str) -> Any:
+        """The value of a JavaScript expression in the page shown now (None while there is none)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/list", timeout=5) as answer:
+                targets = [t for t in json.load(answer) if t.get("type") == "page"]
+        except OSError:
+            return None
+        if not targets:
+            return None
+        message_id = next(self._ids)
+        request = {"id": message_id, "method": "Runtime.evaluate",
+                   "params": {"expression": expression, "returnByValue": True}}  # fmt: skip
+        try:
+            with connect(targets[0]["webSocketDebuggerUrl"], open_timeout=5, close_timeout=2) as ws:
+                ws.send(json.dumps(request))
+                while True:
+                    reply = json.loads(ws.recv(timeout=10))
+                    if reply.get("id") == message_id:
+                        return reply.get("result", {}).get("result", {}).get("value")
+        except (OSError, TimeoutError, ValueError):
+            return None
+
+    def text(self) -> str:
+        return self.evaluate("document.body ? document.body.innerText : ''") or ""
+
+    def wait_for_text(self, wanted: str, timeout: float = 60.0) -> str:
+        """The page's text once it contains `wanted`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.text()
+            if wanted in text:
+                return text
+            time.sleep(0.25)
+        raise AssertionError(f"the window never showed {wanted!r}; it shows:\n{self.text()[:2000]}")
+
+    def click(self, selector: str) -> None:
+        clicked = self.evaluate(f"(e => e ? (e.click(), true) : false)(document.querySelector({json.dumps(selector)}))")
+        assert clicked, f"nothing to click at {selector} in the window"

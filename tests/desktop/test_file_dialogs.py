@@ -1,0 +1,66 @@
+"""The desktop window's native file dialogs: choose a file to import (and a place to save an export) in the
+system's dialog, exactly as a user does: click the button in the page, type in the dialog, press Enter."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from robustapp.services.control_client import ControlClient
+from tests.desktop import devtools, x11
+from tests.desktop.devtools import WindowPage
+from tests.desktop.launching import Launch
+
+pytestmark = [pytest.mark.desktop, pytest.mark.timeout(180)]
+
+
+def _dialog(display: str, pid: int, main: int, timeout: float = 30.0) -> int:
+    """The launcher's second window: the file dialog."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        others = [w for w in x11.visible_windows_of(display, pid) if w != main]
+        if others:
+            return others[-1]
+        time.sleep(0.1)
+    raise AssertionError("no file dialog opened")
+
+
+def _value(window: WindowPage, selector: str) -> str | None:
+    return window.evaluate(f"(e => e && e.value)(document.querySelector({json.dumps(selector + ' input')}))")
+
+
+def test_a_file_chosen_in_the_dialog_is_imported(
+    launch, x_display: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "chosen sales.csv"
+    data.write_text("region,amount\nnorth,10\nsouth,32\n")
+    port = devtools.free_port()
+    monkeypatch.setenv(devtools.ENV, str(port))
+    app: Launch = launch()
+    running = app.wait_rendered()
+    main = x11.wait_for_window(x_display, app.pid)
+    window = WindowPage(port)
+    window.wait_for_text("robustapp")
+    window.click(".st-key-nav_datasets button")
+    window.wait_for_text("Import a file")
+    deadline = time.monotonic() + 30
+    while window.evaluate("!!document.querySelector('.st-key-datasets_choose_file button')") is not True:
+        assert time.monotonic() < deadline, "no Choose… button in the desktop window"
+        time.sleep(0.2)
+
+    window.click(".st-key-datasets_choose_file button")
+    x11.type_into(x_display, _dialog(x_display, app.pid, main), str(data))
+
+    deadline = time.monotonic() + 30
+    while _value(window, ".st-key-datasets_path") != str(data):
+        assert time.monotonic() < deadline, f"the path field shows {_value(window, '.st-key-datasets_path')!r}"
+        time.sleep(0.2)
+    window.click(".st-key-datasets_import_start button")
+    deadline = time.monotonic() + 60
+    while not (names := [d["name"] for d in ControlClient(running).get("/api/data")]):
+        assert time.monotonic() < deadline, f"the chosen file was not imported; the window shows:\n{window.text()}"
+        time.sleep(0.5)
+    assert names == ["chosen sales"]
