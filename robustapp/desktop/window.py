@@ -93,6 +93,9 @@ class AppWindow:
         import webview
 
         webview.settings["OPEN_DEVTOOLS_IN_DEBUG"] = False
+        webview.settings["ALLOW_DOWNLOADS"] = True  # the page's download buttons: a save dialog, then the file
+        if _IS_LINUX:
+            _save_downloads_with_qt6()
         screens = [Area(s.x, s.y, s.width, s.height) for s in webview.screens]
         fitted = geometry.fit(geometry.load(self.state_file), screens)
         origin = screens[0] if screens else Area(0, 0, 0, 0)
@@ -278,6 +281,30 @@ def _release_stranded_calls(window: webview.Window) -> None:
             log.warning("threads still running after the window closed", threads=[t.name for t in waiting])
             return
         time.sleep(0.02)
+
+
+def _save_downloads_with_qt6() -> None:
+    """Let pywebview's Qt window save downloads: its handler (6.2.1) calls `setPath`, which Qt 6 removed.
+
+    The replacement offers the server's file name (Content-Disposition) in the home folder, and saves
+    there through Qt 6's directory/file-name pair; a cancelled dialog cancels the download.
+    """
+    from PyQt6.QtWidgets import QFileDialog
+    from webview.platforms import qt
+
+    def on_download_requested(view: Any, download: Any) -> None:
+        suggested = str(Path.home() / (download.downloadFileName() or "download"))
+        path, _ = QFileDialog.getSaveFileName(view, view.localization["global.saveFile"], suggested)
+        if not path:
+            download.cancel()
+            return
+        target = Path(path)
+        download.setDownloadDirectory(str(target.parent))
+        download.setDownloadFileName(target.name)
+        download.accept()
+        log.info("download saved", path=str(target))
+
+    qt.BrowserView.on_download_requested = on_download_requested
 
 
 def _x_display_opens(display: str) -> bool:

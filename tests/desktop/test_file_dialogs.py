@@ -64,3 +64,41 @@ def test_a_file_chosen_in_the_dialog_is_imported(
         assert time.monotonic() < deadline, f"the chosen file was not imported; the window shows:\n{window.text()}"
         time.sleep(0.5)
     assert names == ["chosen sales"]
+
+
+def _wait_for(window: WindowPage, selector: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while window.evaluate(f"!!document.querySelector({json.dumps(selector)})") is not True:
+        assert time.monotonic() < deadline, f"{selector} never appeared; the window shows:\n{window.text()[:1500]}"
+        time.sleep(0.2)
+
+
+def test_a_download_in_the_window_is_saved_where_the_user_chooses(
+    launch, x_display: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "orders.csv"
+    data.write_text("region,amount\nnorth,10\nsouth,32\n")
+    port = devtools.free_port()
+    monkeypatch.setenv(devtools.ENV, str(port))
+    app: Launch = launch()
+    running = app.wait_rendered()
+    main = x11.wait_for_window(x_display, app.pid)
+    client = ControlClient(running, timeout=60)
+    client.post(f"/api/data/import?path={data}")
+    window = WindowPage(port)
+    window.wait_for_text("robustapp")
+
+    window.evaluate("location.href = '/?page=browse&dataset=orders'")
+    _wait_for(window, ".st-key-browse_export_start button")
+    window.click(".st-key-browse_export_start button")
+    _wait_for(window, ".st-key-browse_export_download button")
+    window.click(".st-key-browse_export_download button")
+    saved = tmp_path / "saved" / "my orders.csv"
+    saved.parent.mkdir()
+    x11.type_into(x_display, _dialog(x_display, app.pid, main), str(saved))
+
+    deadline = time.monotonic() + 30
+    while not saved.exists() or not saved.read_text():
+        assert time.monotonic() < deadline, "the download was not saved where the user chose"
+        time.sleep(0.2)
+    assert saved.read_text().splitlines() == ["region,amount", "north,10", "south,32"]
