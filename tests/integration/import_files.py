@@ -1,13 +1,12 @@
-"""The corpus of files the import tests read, good and bad, each written into a test's temp dir.
+"""Good files the import tests read, each written into a test's temp dir.
 
-Generated rather than checked in: each is a few lines here, the bad ones are easier to read as code
-than as bytes, and the big ones (a 10 MB field, a million rows) would bloat the repository.
+Generated rather than checked in: each is a few lines here, and the big ones (a million rows) would
+bloat the repository. The bad input is kept as files: tests/corpus/bad (its README says what each is).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import duckdb
@@ -30,6 +29,12 @@ PEOPLE_CSV = (
 
 def people_csv(folder: Path) -> Path:
     return write(folder / "people.csv", PEOPLE_CSV)
+
+
+def bom_utf8(folder: Path) -> Path:
+    path = folder / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + "name,value\nJosé,1\n".encode())
+    return path
 
 
 def parquet(folder: Path, rows: int = 1000) -> Path:
@@ -78,88 +83,3 @@ def million_rows_csv(folder: Path, rows: int = 1_000_000) -> Path:
         f"FROM range({rows}) t(i)) TO '{path}' (HEADER)"
     )
     return path
-
-
-# -- bad files -----------------------------------------------------------------------------------
-
-
-def empty(folder: Path) -> Path:
-    return write(folder / "empty.csv", "")
-
-
-def blank_lines(folder: Path) -> Path:
-    return write(folder / "blank.csv", "\n  \n\n")
-
-
-def binary_named_csv(folder: Path) -> Path:
-    path = folder / "photo.csv"
-    path.write_bytes(bytes(range(256)) * 40)
-    return path
-
-
-def parquet_named_csv(folder: Path) -> Path:
-    target = folder / "really-parquet.csv"
-    os.replace(parquet(folder, 10), target)
-    return target
-
-
-def ragged(folder: Path) -> Path:
-    return write(folder / "ragged.csv", "a,b,c\n1,2,3\n4,5\n6,7,8,9\n10,11,12\n")
-
-
-def unclosed_quote(folder: Path) -> Path:
-    return write(
-        folder / "unclosed.csv",
-        'id,name,city\n1,"Smith, John",Paris\n2,"Doe, Jane",Rome\n'
-        '3,"Broken, Bob,Oslo\n'  # the quote never closes
-        '4,"Roe, Rick",Bern\n5,Plain,Wien\n',
-    )
-
-
-def latin1(folder: Path) -> Path:
-    return write(folder / "latin1.csv", "id,name\n1,café\n2,Müller\n", encoding="latin-1")
-
-
-def bom_utf8(folder: Path) -> Path:
-    path = folder / "bom.csv"
-    path.write_bytes(b"\xef\xbb\xbf" + "name,value\nJosé,1\n".encode())
-    return path
-
-
-def huge_field(folder: Path, size: int = 10 * 2**20) -> Path:
-    return write(folder / "huge-field.csv", 'id,body\n1,"' + "x" * size + '"\n2,short\n')
-
-
-def duplicate_and_empty_names(folder: Path) -> Path:
-    return write(folder / "names.csv", "id,value,value,,Value\n1,2,3,4,5\n")
-
-
-def corrupt_parquet(folder: Path) -> Path:
-    path = folder / "corrupt.parquet"
-    path.write_bytes(b"PAR1" + os.urandom(2000) + b"PAR1")
-    return path
-
-
-def truncated_parquet(folder: Path) -> Path:
-    source = parquet(folder, 5000)
-    data = source.read_bytes()
-    path = folder / "truncated.parquet"
-    path.write_bytes(data[: len(data) // 2])
-    return path
-
-
-def corrupt_xlsx(folder: Path) -> Path:
-    path = folder / "corrupt.xlsx"
-    path.write_bytes(b"PK\x03\x04" + os.urandom(2000))
-    return path
-
-
-def truncated_xlsx(folder: Path) -> Path:
-    data = xlsx(folder).read_bytes()
-    path = folder / "truncated.xlsx"
-    path.write_bytes(data[: len(data) // 2])
-    return path
-
-
-def malformed_json(folder: Path) -> Path:
-    return write(folder / "broken.json", '[{"id": 1}, {"id": ')

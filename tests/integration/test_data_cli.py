@@ -15,6 +15,7 @@ from robustapp import cli
 from robustapp.config import Paths
 from robustapp.errors import DatasetNameTaken, DatasetNotFound, ImportFailed
 from robustapp.storage import Database
+from tests.corpus import BAD
 from tests.integration import import_files
 from tests.integration.helpers import robustapp
 
@@ -78,7 +79,7 @@ def test_csv_options_reach_the_reader(paths: Paths, tmp_path: Path) -> None:
 
 
 def test_a_failed_import_raises_the_error_the_cli_prints(paths: Paths, tmp_path: Path) -> None:
-    result = invoke("data", "import", str(import_files.ragged(tmp_path)))
+    result = invoke("data", "import", str(BAD / "ragged.csv"))
 
     assert isinstance(result.exception, ImportFailed)
     assert "line 3, column 'c'" in str(result.exception)
@@ -110,7 +111,7 @@ def test_bad_options_are_usage_errors(paths: Paths, tmp_path: Path, args: list[s
 
 
 def test_the_exit_code_and_message_of_a_bad_file(paths: Paths, tmp_path: Path) -> None:
-    result = robustapp("data", "import", str(import_files.binary_named_csv(tmp_path)))
+    result = robustapp("data", "import", str(BAD / "photo.csv"))
 
     assert result.returncode == 1
     assert result.stderr.strip().endswith("ImportFailed: photo.csv is binary data, not a CSV/TSV text file")

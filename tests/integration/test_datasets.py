@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from robustapp.domain.datasets import UNDO_WINDOW, DatasetInfo, ImportOptions
 from robustapp.errors import DatasetNameTaken, DatasetNotFound, ImportCancelled, ImportFailed
 from robustapp.services import datasets
 from robustapp.storage import Database, migrate
+from tests.corpus import BAD
 from tests.integration import import_files
 
 
@@ -100,7 +102,7 @@ def test_a_tsv_without_header_and_a_semicolon_csv(db: Database, files: Path) -> 
 
 def test_utf8_with_a_bom_and_latin1_and_cp1252(db: Database, files: Path) -> None:
     bom = datasets.import_file(db, import_files.bom_utf8(files))
-    latin = datasets.import_file(db, import_files.latin1(files), ImportOptions(encoding="latin-1"))
+    latin = datasets.import_file(db, BAD / "latin1.csv", ImportOptions(encoding="latin-1"))
     windows = import_files.write(files / "windows.csv", "id,price\n1,5 €\n", encoding="cp1252")
     cp1252 = datasets.import_file(db, windows, ImportOptions(encoding="cp1252"))
 
@@ -224,7 +226,7 @@ def test_a_cursor_of_another_thread_is_refused(db: Database, files: Path) -> Non
 
 def test_the_other_writers_go_on_after_a_failed_import(db: Database, files: Path) -> None:
     with pytest.raises(ImportFailed):
-        datasets.import_file(db, import_files.ragged(files))
+        datasets.import_file(db, BAD / "ragged.csv")
 
     db.write(lambda cursor: cursor.execute("INSERT INTO app_meta (key, value) VALUES ('after', 'ok')"))
     assert db.query_one("SELECT value FROM app_meta WHERE key = 'after'") == ("ok",)
@@ -332,7 +334,7 @@ def test_restore_refuses_when_the_name_was_taken_meanwhile(db: Database, files: 
 
 
 def test_reimport_reads_the_source_again_with_its_options(db: Database, files: Path) -> None:
-    source = import_files.latin1(files)
+    source = Path(shutil.copy(BAD / "latin1.csv", files))  # rewritten below
     first = datasets.import_file(db, source, ImportOptions(encoding="latin-1"), name="clients")
     datasets.set_notes(db, "clients", "keep me")
     import_files.write(source, "id,name\n1,café\n2,Müller\n3,Łódź?\n".replace("Łódź?", "Ærø"), encoding="latin-1")

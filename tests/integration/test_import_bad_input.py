@@ -1,12 +1,13 @@
-"""Bad files and bad names: each gets a clear message naming the problem, and nothing is half-written.
+"""Bad paths, options and names, and bad files read with options: each gets a clear message naming the
+problem, and nothing is half-written. (The bad files themselves: tests/corpus/bad, test_bad_input_corpus.py.)
 
-Every test ends with `nothing_written` (no table, no catalog row), and the database takes the next
+Every refusal ends with `nothing_written` (no table, no catalog row), and the database takes the next
 import as if nothing had happened.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from robustapp.domain.datasets import ImportOptions
 from robustapp.errors import DatasetError, DatasetNameInvalid, ImportFailed, ImportOptionsError
 from robustapp.services import datasets
 from robustapp.storage import Database, migrate
+from tests.corpus import BAD
 from tests.integration import import_files
 
 
@@ -48,7 +50,7 @@ def refused(
     return str(caught.value)
 
 
-# -- files that cannot be read at all -------------------------------------------------------------
+# -- paths that are not a file to read ------------------------------------------------------------
 
 
 def test_a_missing_file(db: Database, files: Path) -> None:
@@ -57,27 +59,6 @@ def test_a_missing_file(db: Database, files: Path) -> None:
 
 def test_a_folder_instead_of_a_file(db: Database, files: Path) -> None:
     assert refused(db, files) == f"{files} is a folder, not a file: choose a file inside it"
-
-
-@pytest.mark.parametrize(
-    ("make", "message"),
-    [
-        (import_files.empty, "empty.csv is empty (0 bytes)"),
-        (import_files.blank_lines, "blank.csv is empty (only blank lines)"),
-    ],
-)
-def test_an_empty_file(db: Database, files: Path, make: Callable[[Path], Path], message: str) -> None:
-    assert refused(db, make(files)).endswith(message)
-
-
-def test_a_binary_file_named_csv(db: Database, files: Path) -> None:
-    assert refused(db, import_files.binary_named_csv(files)) == "photo.csv is binary data, not a CSV/TSV text file"
-
-
-def test_a_parquet_file_named_csv_says_what_it_is(db: Database, files: Path) -> None:
-    message = refused(db, import_files.parquet_named_csv(files), options=ImportOptions(format="csv"))
-
-    assert message == "really-parquet.csv is a Parquet file, not a CSV/TSV text file"
 
 
 def test_a_file_that_disappears_mid_import(db: Database, files: Path) -> None:
@@ -92,21 +73,11 @@ def test_a_file_that_disappears_mid_import(db: Database, files: Path) -> None:
     assert message.startswith(f"{path} disappeared while it was read")
 
 
-# -- malformed rows ----------------------------------------------------------------------------------
+# -- malformed rows, read with options ------------------------------------------------------------
 
 
-def test_ragged_rows_are_listed_with_their_line_numbers(db: Database, files: Path) -> None:
-    message = refused(db, import_files.ragged(files))
-
-    assert message == (
-        "ragged.csv: 2 malformed rows: line 3, column 'c': Expected Number of Columns: 3 Found: 2: '4,5'; "
-        "line 4: Expected Number of Columns: 3 Found: 4: '6,7,8,9'. Nothing was imported: "
-        "fix the file, or import with skip bad rows to leave these rows out"
-    )
-
-
-def test_ragged_rows_can_be_skipped_and_are_reported(db: Database, files: Path) -> None:
-    info = datasets.import_file(db, import_files.ragged(files), ImportOptions(skip_bad_rows=True))
+def test_ragged_rows_can_be_skipped_and_are_reported(db: Database) -> None:
+    info = datasets.import_file(db, BAD / "ragged.csv", ImportOptions(skip_bad_rows=True))
 
     assert db.query(f'SELECT * FROM "{info.table_name}" ORDER BY a') == [(1, 2, 3), (10, 11, 12)]
     assert info.skipped_rows == 2
@@ -115,53 +86,10 @@ def test_ragged_rows_can_be_skipped_and_are_reported(db: Database, files: Path) 
     assert datasets.get_dataset(db, "ragged").skipped_rows == 2  # kept in the catalog
 
 
-def test_an_unclosed_quote_names_its_line(db: Database, files: Path) -> None:
-    message = refused(db, import_files.unclosed_quote(files))
-
-    assert message.startswith(
-        "unclosed.csv: 1 malformed row: line 4, column 'name': a quote is opened and never closed"
-    )
-
-
-def test_an_invalid_utf8_byte_names_its_line_and_suggests_an_encoding(db: Database, files: Path) -> None:
-    message = refused(db, import_files.latin1(files))
-
-    assert message.startswith(
-        "latin1.csv: 2 malformed rows: line 2, column 'name': not valid utf-8 text "
-        "(choose the file's encoding, e.g. latin-1 or cp1252)"
-    )
-
-
-def test_the_same_bytes_read_as_latin1_import(db: Database, files: Path) -> None:
-    info = datasets.import_file(db, import_files.latin1(files), ImportOptions(encoding="latin-1"))
+def test_the_same_bytes_read_as_latin1_import(db: Database) -> None:
+    info = datasets.import_file(db, BAD / "latin1.csv", ImportOptions(encoding="latin-1"))
 
     assert db.query(f'SELECT name FROM "{info.table_name}" ORDER BY id') == [("café",), ("Müller",)]
-
-
-def test_a_byte_that_is_not_valid_in_a_transcoded_encoding_names_its_line(db: Database, files: Path) -> None:
-    path = files / "mixed.csv"
-    path.write_bytes(b"id,name\n1,ok\n2,\x81\n")
-
-    assert refused(db, path, options=ImportOptions(encoding="cp1252")).startswith(
-        "mixed.csv line 3: byte b'\\x81' is not valid cp1252"
-    )
-
-
-def test_a_10_mb_field_imports_whole(db: Database, files: Path) -> None:
-    info = datasets.import_file(db, import_files.huge_field(files))
-
-    assert db.query(f'SELECT id, length(body) FROM "{info.table_name}" ORDER BY id') == [(1, 10 * 2**20), (2, 5)]
-
-
-def test_duplicate_and_empty_column_names_are_renamed_with_a_note(db: Database, files: Path) -> None:
-    info = datasets.import_file(db, import_files.duplicate_and_empty_names(files))
-
-    assert [c.name for c in info.columns] == ["id", "value", "value_1", "column3", "Value_2"]
-    assert info.import_notes == [
-        "column 3 repeats the name 'value': renamed 'value_1'",
-        "column 4 has no name in the file: named 'column3'",
-        "column 5 repeats the name 'Value': renamed 'Value_2'",  # names compare case-insensitively
-    ]
 
 
 def test_a_value_that_does_not_fit_an_overridden_type_is_a_malformed_row(db: Database, files: Path) -> None:
@@ -182,21 +110,7 @@ def test_a_type_override_for_a_missing_column_or_an_unknown_type(
         assert problem in refused(db, path, ImportOptionsError, ImportOptions(types=types))
 
 
-# -- corrupt binary formats --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("make", "message"),
-    [
-        (import_files.corrupt_parquet, "corrupt.parquet is not a valid Parquet file: "),
-        (import_files.truncated_parquet, "truncated.parquet is not a valid Parquet file: "),
-        (import_files.corrupt_xlsx, "corrupt.xlsx is not a readable .xlsx workbook: "),
-        (import_files.truncated_xlsx, "truncated.xlsx is not a readable .xlsx workbook: "),
-        (import_files.malformed_json, "broken.json: Malformed JSON"),
-    ],
-)
-def test_a_corrupt_file(db: Database, files: Path, make: Callable[[Path], Path], message: str) -> None:
-    assert refused(db, make(files)).startswith(message)
+# -- workbooks ---------------------------------------------------------------------------------------
 
 
 def test_a_sheet_that_is_not_there(db: Database, files: Path) -> None:
