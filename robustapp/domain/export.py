@@ -3,6 +3,7 @@
     ExportSource.dataset("sales")          the dataset's whole table
     ExportSource.query("SELECT …")         the whole result of a read-only query (run again)
     ExportSource.result(path, label=…)     a query result the SQL editor kept (a Parquet file)
+    ExportSource.analysis(spec)            an analysis's result (its query built again, values bound)
 
 Pure: no DuckDB, no files here.
 """
@@ -15,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from robustapp.domain.analysis import AnalysisSpec
 from robustapp.errors import ExportError
 
 ExportFormat = Literal["csv", "parquet", "xlsx"]
@@ -34,10 +36,11 @@ class ExportSource(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: Literal["dataset", "query", "result"]
+    kind: Literal["dataset", "query", "result", "analysis"]
     name: str = ""  # dataset: its name
     sql: str = ""  # query: the statement
     path: str = ""  # result: the Parquet file
+    spec: AnalysisSpec | None = None  # analysis: what it asks for
     label: str = ""  # what the file is called when downloaded (without extension)
 
     @classmethod
@@ -52,9 +55,15 @@ class ExportSource(BaseModel):
     def result(cls, path: str, *, label: str = "query result") -> ExportSource:
         return cls(kind="result", path=path, label=label)
 
+    @classmethod
+    def analysis(cls, spec: AnalysisSpec, *, label: str = "") -> ExportSource:
+        return cls(kind="analysis", spec=spec, label=label or f"{spec.dataset} analysis")
+
     def describe(self) -> str:
         if self.kind == "dataset":
             return f"dataset {self.name!r}"
+        if self.kind == "analysis":
+            return "the analysis result"
         return "the query result" if self.kind == "result" else "the query's result"
 
 

@@ -5,6 +5,7 @@
       └─ cached by (dataset, table, spec), tagged dataset:<name> and table:<table>: a re-import drops it
             └─ miss ──▶ one parameterised query, READ ONLY transaction, interrupted after `timeout`
     save · list · open · duplicate · rename · delete      saved_analyses, per owner, names unique (casefolded)
+          each change with its audit entry (scope "analyses", key "(save)", "(rename)" …) in its transaction
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from robustapp.cache import cache_data
 from robustapp.domain.analysis import (
@@ -23,11 +24,15 @@ from robustapp.domain.analysis import (
     output_columns,
     problems,
 )
+from robustapp.domain.audit import canonical_json
 from robustapp.domain.datasets import Column, DatasetInfo
 from robustapp.errors import AnalysisInvalid, AnalysisNameTaken, AnalysisNotFound
+from robustapp.logs import new_trace_id
 from robustapp.services import datasets
 from robustapp.services.browse import check_filter
+from robustapp.services.state import Actor
 from robustapp.storage import analysis as sql
+from robustapp.storage import audit_log
 from robustapp.storage.database import Database
 
 if TYPE_CHECKING:
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 RUN_TIMEOUT = 30.0  # seconds an analysis may run
+AUDIT_SCOPE = "analyses"
 
 
 @dataclass(frozen=True)
@@ -95,61 +101,75 @@ def open_analysis(db: Database, owner: str, name: str) -> SavedAnalysis:
 
 
 def save_analysis(
-    db: Database, owner: str, name: str, spec: AnalysisSpec, *, replace: bool = False, now: datetime | None = None
+    db: Database, actor: Actor, name: str, spec: AnalysisSpec, *, replace: bool = False, now: datetime | None = None,
+    trace_id: str | None = None,
 ) -> SavedAnalysis:
     """Keep `spec` under `name`; one of that name already: AnalysisNameTaken, or overwritten when `replace`."""
     name, at = check_name(name), now or datetime.now(UTC)
 
     def save(cursor: duckdb.DuckDBPyConnection) -> SavedAnalysis:
-        existing = sql.find(cursor, owner, name)
+        existing = sql.find(cursor, actor.owner, name)
         if existing is not None and not replace:
-            raise AnalysisNameTaken(f"an analysis named {existing.name!r} exists already; choose another name")
+            _refuse_taken(existing.name)
         if existing is not None:
             sql.update_spec(cursor, existing.id, spec, at)
         else:
-            sql.insert(cursor, owner, name, spec, at)
-        return _found(cursor, owner, name)
+            sql.insert(cursor, actor.owner, name, spec, at)
+        saved = _found(cursor, actor.owner, name)
+        before = None if existing is None else _described(existing)
+        _audit(cursor, actor, "(save)", before, _described(saved), at, trace_id)
+        return saved
 
     return db.write(save)
 
 
-def duplicate_analysis(db: Database, owner: str, name: str, new_name: str | None = None) -> SavedAnalysis:
+def duplicate_analysis(
+    db: Database, actor: Actor, name: str, new_name: str | None = None, *, trace_id: str | None = None
+) -> SavedAnalysis:
     """A copy of the analysis `name`, called `new_name` (else "<name> (copy)", "<name> (copy 2)" …)."""
     at = datetime.now(UTC)
 
     def duplicate(cursor: duckdb.DuckDBPyConnection) -> SavedAnalysis:
-        original = _found(cursor, owner, name)
-        taken = {saved.name.casefold() for saved in sql.list_saved(cursor, owner)}
+        original = _found(cursor, actor.owner, name)
+        taken = {saved.name.casefold() for saved in sql.list_saved(cursor, actor.owner)}
         target = check_name(new_name) if new_name is not None else copy_name(original.name, taken)
         if target.casefold() in taken:
-            raise AnalysisNameTaken(f"an analysis named {target!r} exists already; choose another name")
-        sql.insert(cursor, owner, target, original.spec, at)
-        return _found(cursor, owner, target)
+            _refuse_taken(target)
+        sql.insert(cursor, actor.owner, target, original.spec, at)
+        copy = _found(cursor, actor.owner, target)
+        _audit(cursor, actor, "(duplicate)", {"name": original.name}, _described(copy), at, trace_id)
+        return copy
 
     return db.write(duplicate)
 
 
-def rename_analysis(db: Database, owner: str, old: str, new: str) -> SavedAnalysis:
-    """Give the analysis `old` the name `new` (a change of case only is allowed)."""
+def rename_analysis(db: Database, actor: Actor, old: str, new: str, *, trace_id: str | None = None) -> SavedAnalysis:
+    """Give the analysis `old` the name `new` (a change of case only is allowed); AnalysisNameInvalid for an
+    empty name, AnalysisNameTaken for the name of another one."""
     new, at = check_name(new), datetime.now(UTC)
 
     def rename(cursor: duckdb.DuckDBPyConnection) -> SavedAnalysis:
-        current = _found(cursor, owner, old)
-        other = sql.find(cursor, owner, new)
+        current = _found(cursor, actor.owner, old)
+        other = sql.find(cursor, actor.owner, new)
         if other is not None and other.id != current.id:
-            raise AnalysisNameTaken(f"an analysis named {other.name!r} exists already; choose another name")
+            _refuse_taken(other.name)
+        if new == current.name:
+            return current  # nothing changes: nothing to record
         sql.rename(cursor, current.id, new, at)
-        return _found(cursor, owner, new)
+        _audit(cursor, actor, "(rename)", {"name": current.name}, {"name": new}, at, trace_id)
+        return _found(cursor, actor.owner, new)
 
     return db.write(rename)
 
 
-def delete_analysis(db: Database, owner: str, name: str) -> SavedAnalysis:
+def delete_analysis(db: Database, actor: Actor, name: str, *, trace_id: str | None = None) -> SavedAnalysis:
     """Remove the analysis `name` for good; the one removed."""
+    at = datetime.now(UTC)
 
     def delete(cursor: duckdb.DuckDBPyConnection) -> SavedAnalysis:
-        current = _found(cursor, owner, name)
+        current = _found(cursor, actor.owner, name)
         sql.delete(cursor, current.id)
+        _audit(cursor, actor, "(delete)", _described(current), None, at, trace_id)
         return current
 
     return db.write(delete)
@@ -160,3 +180,23 @@ def _found(cursor: duckdb.DuckDBPyConnection, owner: str, name: str) -> SavedAna
     if found is None:
         raise AnalysisNotFound(f"there is no saved analysis named {name!r}")
     return found
+
+
+def _refuse_taken(name: str) -> None:
+    raise AnalysisNameTaken(f"an analysis named {name!r} exists already; choose another name")
+
+
+def _described(saved: SavedAnalysis) -> dict[str, Any]:
+    """What the audit trail keeps of a saved analysis."""
+    return {"name": saved.name, "spec": saved.spec.model_dump(mode="json", exclude_defaults=True)}
+
+
+def _audit(
+    cursor: duckdb.DuckDBPyConnection, actor: Actor, key: str, old: Any, new: Any, at: datetime, trace_id: str | None
+) -> None:
+    """One audit entry for a change to the saved analyses, in the change's own transaction."""
+    audit_log.append(
+        cursor, changed_at=at.astimezone(UTC).replace(tzinfo=None), actor=actor.name, session_id=actor.session_id,
+        scope=AUDIT_SCOPE, key=key, old_value=None if old is None else canonical_json(old),
+        new_value=None if new is None else canonical_json(new), trace_id=trace_id or new_trace_id(),
+    )  # fmt: skip

@@ -1,7 +1,8 @@
 """Export a dataset, a query's result or a kept result to CSV, Parquet or Excel.
 
     export(cursor, source, path, "csv")     (the job data.export, or the CLI when the app is stopped)
-      source ─▶ a SELECT (dataset table · checked read-only query · kept Parquet result)
+      source ─▶ a SELECT (dataset table · checked read-only query · kept Parquet result ·
+                          an analysis's query over its dataset now, values as parameters)
       xlsx?  ─▶ rows ≤ 1,048,575? else ExportError, before anything is written
       READ ONLY transaction: COPY … TO (csv, parquet) or xlsxwriter (xlsx) ─▶ .<name>.partial
       ─▶ renamed to `path`: a failed or cancelled export leaves no file behind
@@ -21,9 +22,12 @@ from pathlib import Path
 import duckdb
 from pydantic import BaseModel, ConfigDict
 
+from robustapp.domain.analysis import AnalysisSpec, problems
+from robustapp.domain.datasets import DatasetInfo
 from robustapp.domain.export import ExportFormat, ExportSource, check_format, download_name, excel_refusal
 from robustapp.errors import DatasetNotFound, ExportError
 from robustapp.storage import dataset_views, exports, result_files
+from robustapp.storage import analysis as analysis_sql
 from robustapp.storage import datasets as catalog
 from robustapp.storage.database import read_only
 from robustapp.storage.query_progress import watching
@@ -105,10 +109,11 @@ def export_path(directory: Path, source: ExportSource, fmt: str) -> Path:
 def _select(cursor: duckdb.DuckDBPyConnection, source: ExportSource) -> tuple[exports.Selection, int | None]:
     """The SELECT of `source`'s rows, and their number when it is known without counting."""
     if source.kind == "dataset":
-        info = catalog.find_live(cursor, source.name)
-        if info is None:
-            raise DatasetNotFound(f"there is no dataset named {source.name!r} to export")
+        info = _dataset(cursor, source.name)
         return exports.table_selection(info.table_name), info.row_count
+    if source.kind == "analysis":
+        assert source.spec is not None  # an analysis source is made with its spec
+        return _analysis_selection(cursor, source.spec), None
     if source.kind == "result":
         kept = Path(source.path)
         if not kept.is_file():
@@ -116,6 +121,23 @@ def _select(cursor: duckdb.DuckDBPyConnection, source: ExportSource) -> tuple[ex
         return exports.parquet_selection(kept), result_files.row_count(kept)
     dataset_views.define(cursor)
     return exports.query_selection(check(cursor, source.sql).text), None
+
+
+def _dataset(cursor: duckdb.DuckDBPyConnection, name: str) -> DatasetInfo:
+    info = catalog.find_live(cursor, name)
+    if info is None:
+        raise DatasetNotFound(f"there is no dataset named {name!r} to export")
+    return info
+
+
+def _analysis_selection(cursor: duckdb.DuckDBPyConnection, spec: AnalysisSpec) -> exports.Selection:
+    """The analysis's query over its dataset as it is now: quoted identifiers, the values bound."""
+    info = _dataset(cursor, spec.dataset)
+    found = problems(spec, info.columns)
+    if found:
+        raise ExportError(f"the analysis no longer fits dataset {spec.dataset!r}: {'; '.join(found)}")
+    text, params = analysis_sql.build_query(info.table_name, spec, info.columns)
+    return exports.Selection(text, params)
 
 
 def _write_xlsx(

@@ -94,7 +94,7 @@ def form_field(form: FormState, name: str, widget: Callable[..., Any], label: st
 def set_form_values(form: FormState, values: Mapping[str, Any]) -> FormState:
     """Set several fields of `form` as one undoable step (from a callback or from page code before the
     fields are drawn); the fields show the new values in this run or the next."""
-    actor, trace_id = _actor_and_trace()
+    actor, trace_id = actor_and_trace()
     state = form_service().apply(actor, form.spec, values, trace_id=trace_id)
     _show(state)
     return state
@@ -182,20 +182,21 @@ def _status(form: FormState, view: _FormView) -> str:
     return ":gray[:material/info: Not saved yet: these are the defaults.]"
 
 
-def _actor_and_trace() -> tuple[Actor, str]:
+def actor_and_trace() -> tuple[Actor, str]:
+    """Who acts in this session, and the trace id of the run or callback (for an audit entry)."""
     trace_id = structlog.contextvars.get_contextvars().get("trace_id") or new_trace_id()
     return sessions.actor(bootstrap.services()), trace_id
 
 
 def _field_changed(spec: FormSpec, name: str) -> None:
     _view(spec.form_id).seen.pop(name, None)  # should the write fail, the next run shows the stored value
-    actor, trace_id = _actor_and_trace()
+    actor, trace_id = actor_and_trace()
     value = st.session_state[field_key(spec.form_id, name)]
     _show(form_service().edit(actor, spec, name, value, trace_id=trace_id))
 
 
 def _operate(operation: str, spec: FormSpec, *args: Any) -> None:
-    actor, trace_id = _actor_and_trace()
+    actor, trace_id = actor_and_trace()
     if operation == "restore":
         args = (st.session_state[f"form_{spec.form_id}_restore_seq"],)
     state = getattr(form_service(), operation)(actor, spec, *args, trace_id=trace_id)

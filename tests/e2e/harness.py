@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import subprocess
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.servers import HeadlessApp
 
@@ -66,6 +68,31 @@ def key(name: str) -> str:
     return f".st-key-{name}"
 
 
+def choose(page: Page, name: str, option: str) -> None:
+    """Choose `option` in the select box (or add it in the multiselect) with widget key `name`."""
+    combobox = page.locator(key(name)).get_by_role("combobox")
+    choice = page.get_by_role("listbox").get_by_role("option", name=option, exact=True)
+    for _ in range(5):  # a click while the page is still settling after its first draw may not open the list
+        combobox.click()
+        try:
+            choice.wait_for(timeout=2_000)
+            break
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+    choice.click()
+    page.keyboard.press("Escape")  # a multiselect keeps its list open
+
+
+def download(page: Page, name: str, file_name: str) -> Path:
+    """Wait for the export controls `name` to offer `file_name`, download it; where the browser saved it."""
+    button = page.locator(key(f"{name}_download")).get_by_role("button")
+    expect(button).to_contain_text(f"Download {file_name}")
+    with page.expect_download() as downloading:
+        button.click()
+    assert downloading.value.suggested_filename == file_name
+    return Path(downloading.value.path())
+
+
 class AppProcess(HeadlessApp):
     """A server of a test's own (e.g. to kill one and start the next on the same home); `.server`
     is its view as the e2e tests use it. The conftest's `server` fixture shares one between tests."""
@@ -84,6 +111,17 @@ def own_app(home: Path) -> Iterator[AppProcess]:
         assert app.stop() == 0, app.stderr()
     finally:
         app.close()
+
+
+@contextmanager
+def own_app_with_dataset(home: Path, name: str, csv_text: str) -> Iterator[AppProcess]:
+    """`own_app` with `csv_text` imported as the dataset `name` (through the control API, as the CLI does)."""
+    source = home / "source.csv"
+    source.write_text(csv_text, encoding="utf-8")
+    with own_app(home) as app:
+        query = urllib.parse.urlencode({"path": str(source), "name": name})
+        assert app.api("POST", f"/api/data/import?{query}").status_code == 200
+        yield app
 
 
 def opener(page: Page, server: Server) -> Callable[[str], Page]:

@@ -10,9 +10,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.e2e.harness import AppProcess, key, opener, own_app, wait_for_app
+from tests.e2e.harness import AppProcess, choose, key, opener, own_app, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -33,15 +32,7 @@ def open_app(page: Page, jobs_app: AppProcess) -> OpenApp:
 def _start_pi(page: Page, points: str) -> None:
     combobox = page.locator(key("demo_pi_samples")).get_by_role("combobox")
     if combobox.input_value() != points:
-        option = page.get_by_role("listbox").get_by_role("option", name=points, exact=True)
-        for _ in range(5):  # a click while the page is still settling after its first draw may not open the list
-            combobox.click()
-            try:
-                option.wait_for(timeout=2_000)
-                break
-            except PlaywrightTimeoutError:
-                page.keyboard.press("Escape")
-        option.click()
+        choose(page, "demo_pi_samples", points)
         expect(combobox).to_have_value(points)
         wait_for_app(page)
     page.locator(key("demo_pi_start")).get_by_role("button").click()

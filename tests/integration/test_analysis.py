@@ -14,18 +14,22 @@ from robustapp.domain.analysis import Aggregate, AnalysisSort, AnalysisSpec
 from robustapp.domain.browse import Filter
 from robustapp.errors import (
     AnalysisInvalid,
+    AnalysisNameInvalid,
     AnalysisNameTaken,
     AnalysisNotFound,
     QueryCancelledError,
 )
-from robustapp.services import analysis, datasets
+from robustapp.services import analysis, audit, datasets
+from robustapp.services.state import Actor
 from robustapp.storage import Database, migrate
+from robustapp.storage.audit_log import AuditFilter
 from robustapp.storage.analysis import fetch
 from tests.integration.import_files import write
 
 RUN_FUNCTION = "robustapp.services.analysis._run"
 HOSTILE_COLUMN = 'shop"; DROP TABLE datasets; --'
 HOSTILE_VALUE = "x'); DROP TABLE datasets; --"
+ANN = Actor(owner="ann", name="Ann", session_id="session-1")
 
 
 @pytest.fixture
@@ -128,15 +132,15 @@ def test_a_second_run_is_served_from_the_cache_until_the_dataset_is_imported_aga
 
 def test_analyses_are_saved_opened_duplicated_renamed_and_deleted_by_name(db: Database, source: Path) -> None:
     spec = _by_city()
-    saved = analysis.save_analysis(db, "ann", "  By city ", spec)
+    saved = analysis.save_analysis(db, ANN, "  By city ", spec)
     assert saved.name == "By city" and analysis.open_analysis(db, "ann", "BY CITY").spec == spec
 
-    copy = analysis.duplicate_analysis(db, "ann", "by city")
-    second = analysis.duplicate_analysis(db, "ann", "by city")
+    copy = analysis.duplicate_analysis(db, ANN, "by city")
+    second = analysis.duplicate_analysis(db, ANN, "by city")
     assert (copy.name, second.name, copy.spec) == ("By city (copy)", "By city (copy 2)", spec)
 
-    analysis.rename_analysis(db, "ann", "by city (copy 2)", "Top cities")
-    analysis.delete_analysis(db, "ann", "by city (copy)")
+    analysis.rename_analysis(db, ANN, "by city (copy 2)", "Top cities")
+    analysis.delete_analysis(db, ANN, "by city (copy)")
 
     assert [item.name for item in analysis.list_analyses(db, "ann")] == ["By city", "Top cities"]
     assert analysis.list_analyses(db, "bob") == []  # per owner
@@ -145,14 +149,48 @@ def test_analyses_are_saved_opened_duplicated_renamed_and_deleted_by_name(db: Da
 
 
 def test_a_name_is_taken_case_insensitively_unless_the_save_replaces_it(db: Database, source: Path) -> None:
-    analysis.save_analysis(db, "ann", "By city", _by_city())
-    analysis.save_analysis(db, "ann", "Other", _by_city(limit=5))
+    analysis.save_analysis(db, ANN, "By city", _by_city())
+    analysis.save_analysis(db, ANN, "Other", _by_city(limit=5))
 
     with pytest.raises(AnalysisNameTaken, match="'By city' exists already"):
-        analysis.save_analysis(db, "ann", "BY CITY", _by_city(limit=3))
+        analysis.save_analysis(db, ANN, "BY CITY", _by_city(limit=3))
     with pytest.raises(AnalysisNameTaken):
-        analysis.rename_analysis(db, "ann", "other", "by city")
-    analysis.save_analysis(db, "ann", "by city", _by_city(limit=3), replace=True)
+        analysis.rename_analysis(db, ANN, "other", "by city")
+    analysis.save_analysis(db, ANN, "by city", _by_city(limit=3), replace=True)
 
     assert analysis.open_analysis(db, "ann", "By city").spec.limit == 3
-    assert analysis.rename_analysis(db, "ann", "other", "OTHER").name == "OTHER"  # a change of case only
+    assert analysis.rename_analysis(db, ANN, "other", "OTHER").name == "OTHER"  # a change of case only
+
+
+def test_a_rename_to_an_empty_or_a_taken_name_is_refused_and_changes_nothing(db: Database, source: Path) -> None:
+    analysis.save_analysis(db, ANN, "By city", _by_city())
+    analysis.save_analysis(db, ANN, "Other", _by_city(limit=5))
+
+    with pytest.raises(AnalysisNameInvalid, match="^an analysis needs a name$"):
+        analysis.rename_analysis(db, ANN, "Other", "   ")
+    with pytest.raises(AnalysisNameTaken, match="^an analysis named 'By city' exists already; choose another name$"):
+        analysis.rename_analysis(db, ANN, "Other", " by CITY ")
+
+    assert [item.name for item in analysis.list_analyses(db, "ann")] == ["By city", "Other"]
+    assert analysis.open_analysis(db, "ann", "Other").spec.limit == 5
+
+
+def test_each_change_to_the_saved_analyses_is_in_the_audit_trail(db: Database, source: Path) -> None:
+    analysis.save_analysis(db, ANN, "By city", _by_city(), trace_id="t-save")
+    analysis.duplicate_analysis(db, ANN, "By city")
+    analysis.rename_analysis(db, ANN, "By city (copy)", "Top cities")
+    with pytest.raises(AnalysisNameTaken):  # refused: nothing recorded
+        analysis.rename_analysis(db, ANN, "Top cities", "By city")
+    analysis.delete_analysis(db, ANN, "Top cities")
+
+    entries = audit.read(db, AuditFilter(scope="analyses"))
+
+    assert [(entry.key, entry.actor, entry.session_id) for entry in entries] == [
+        ("(save)", "Ann", "session-1"), ("(duplicate)", "Ann", "session-1"),
+        ("(rename)", "Ann", "session-1"), ("(delete)", "Ann", "session-1"),
+    ]  # fmt: skip
+    assert entries[0].trace_id == "t-save" and entries[0].old_value is None
+    assert '"name":"By city"' in entries[0].new_value and '"sum"' in entries[0].new_value
+    assert (entries[2].old_value, entries[2].new_value) == ('{"name":"By city (copy)"}', '{"name":"Top cities"}')
+    assert '"name":"Top cities"' in entries[3].old_value and entries[3].new_value is None
+    assert audit.verify(db).ok

@@ -14,10 +14,12 @@ from typer.testing import CliRunner
 
 from robustapp import bootstrap, cli
 from robustapp.bootstrap import Services
+from robustapp.domain.analysis import Aggregate, AnalysisSort, AnalysisSpec
+from robustapp.domain.browse import Filter
 from robustapp.domain.export import ExportSource
 from robustapp.domain.jobs import JobState
 from robustapp.errors import ExportError, QueryRefusedError
-from robustapp.services import datasets, export
+from robustapp.services import analysis, datasets, export
 from robustapp.services import sql as queries
 from tests.integration.helpers import robustapp
 from tests.servers import HeadlessApp, server_env
@@ -59,12 +61,14 @@ def dataset(services: Services, tmp_path: Path) -> str:
     return "mixed data"
 
 
-def _read_back(path: Path, fmt: str) -> list[dict]:
+def _read_back(path: Path, fmt: str, *, by_id: bool = True) -> list[dict]:
+    """The file's rows (by their id, or in the file's order)."""
     if fmt == "xlsx":
         return fastexcel.read_excel(str(path)).load_sheet(0).to_arrow().to_pylist()
     with duckdb.connect() as scratch:
         reader = "read_parquet(?)" if fmt == "parquet" else "read_csv(?, header = true)"
-        return scratch.sql(f"SELECT * FROM {reader} ORDER BY id", params=[str(path)]).to_arrow_table().to_pylist()
+        order = " ORDER BY id" if by_id else ""
+        return scratch.sql(f"SELECT * FROM {reader}{order}", params=[str(path)]).to_arrow_table().to_pylist()
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
@@ -100,6 +104,47 @@ def test_a_query_and_a_kept_result_export_what_they_hold(services: Services, dat
     assert from_query.rows == from_result.rows == 2
     assert [row["id"] for row in _read_back(out / "q.csv", "csv")] == [2, 3]
     assert [row["note"] for row in _read_back(out / "r.xlsx", "xlsx")] == [ROWS[1]["note"], ROWS[2]["note"]]
+
+
+def _by_ok(**changes: object) -> AnalysisSpec:
+    """Rows with an amount of at least -1 and a note that is not a hostile text, counted and summed by `ok`."""
+    values = {
+        "dataset": "mixed data", "group_by": ["ok"],
+        "filters": [Filter(column="amount", op=">=", value="-1"),
+                    Filter(column="note", op="!=", value="x'); DROP TABLE datasets; --")],
+        "aggregates": [Aggregate(func="count"), Aggregate(func="sum", column="amount")],
+        "sort": AnalysisSort(column="ok", descending=True),
+    }  # fmt: skip
+    return AnalysisSpec(**{**values, **changes})
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
+def test_an_analysis_exports_the_rows_it_shows(services: Services, dataset: str, out: Path, fmt: str) -> None:
+    spec = _by_ok()
+    shown = analysis.run_analysis(services.db, spec).rows.to_pylist()
+
+    written = export.export(services.db.cursor(), ExportSource.analysis(spec), out / f"a.{fmt}", fmt)
+
+    assert shown == [
+        {"ok": True, "count(*)": 1, "sum(amount)": 10.5}, {"ok": None, "count(*)": 1, "sum(amount)": -0.25},
+    ]  # fmt: skip
+    assert (written.rows, written.file_name) == (2, f"mixed data analysis.{fmt}")
+    assert _read_back(out / f"a.{fmt}", fmt, by_id=False) == shown
+    assert datasets.get_dataset(services.db, "mixed data").row_count == 3  # the hostile value stayed a value
+
+
+def test_an_analysis_that_no_longer_fits_its_dataset_is_not_exported(
+    services: Services, dataset: str, out: Path
+) -> None:
+    gone = ExportSource.analysis(_by_ok(group_by=["city"], sort=None))
+
+    with pytest.raises(ExportError) as refused:
+        export.export(services.db.cursor(), gone, out / "a.csv", "csv")
+
+    assert str(refused.value) == (
+        "the analysis no longer fits dataset 'mixed data': group_by: the dataset has no column 'city'"
+    )
+    assert list(out.iterdir()) == []
 
 
 def test_an_export_of_a_statement_that_writes_is_refused_and_writes_nothing(

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
 import robustapp.ui
+from robustapp import bootstrap
 
 APP_SCRIPT = str(Path(robustapp.ui.__file__).parent / "app.py")
 TIMEOUT = 30  # generous: the first run of a session opens and migrates the database
@@ -49,3 +50,10 @@ def block(at: AppTest, key: str):
 
 def has_block(root, key: str) -> bool:
     return any(isinstance(node, Block) and getattr(node, "key", None) == key for node in root)
+
+
+def export_status(at: AppTest, key: str) -> Block:
+    """Click the Export button of the export controls `key`, let the job finish, redraw: what they show."""
+    at.button(key=f"{key}_start").click().run()
+    assert bootstrap.services().jobs.wait_idle(timeout=30)
+    return block(at.run(), f"{key}_status")

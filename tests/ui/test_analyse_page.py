@@ -9,9 +9,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from robustapp import bootstrap
-from robustapp.services import analysis, datasets
+from robustapp.services import analysis, audit, datasets
+from robustapp.storage.audit_log import AuditFilter
 from tests.integration.import_files import write
-from tests.ui.helpers import block, open_app, screen_text, title
+from tests.ui.helpers import block, export_status, open_app, screen_text, title
 
 
 def _field(name: str) -> str:
@@ -128,6 +129,60 @@ def test_saved_analyses_are_duplicated_and_deleted_after_a_confirmation(sales: P
 
     assert not at.exception
     assert [item.name for item in analysis.list_analyses(bootstrap.services().db, owner)] == ["By city"]
+
+
+def _feedback(at: AppTest) -> str:
+    result = block(at, "analyse_result")
+    return "\n".join(element.value.replace("\\", "") for element in [*result.error, *result.success])
+
+
+def test_a_saved_analysis_is_renamed_and_an_empty_or_a_taken_name_is_refused(sales: Path) -> None:
+    at = _fill(open_app("analyse"))
+    at.text_input(key="analyse_save_name").input("By city").run()
+    at.button(key="analyse_save").click().run()
+    at.button(key="analyse_duplicate").click().run()  # "By city (copy)" is chosen
+    owner = bootstrap.services().owner
+
+    at.text_input(key="analyse_rename_name").input("BY CITY").run()
+    at.button(key="analyse_rename").click().run()
+    assert _feedback(at) == "Not renamed: an analysis named 'By city' exists already; choose another name"
+    at.text_input(key="analyse_rename_name").input("   ").run()
+    at.button(key="analyse_rename").click().run()
+    assert _feedback(at) == "Not renamed: an analysis needs a name"
+    assert [item.name for item in analysis.list_analyses(bootstrap.services().db, owner)] == [
+        "By city", "By city (copy)",
+    ]  # fmt: skip
+
+    at.text_input(key="analyse_rename_name").input("Top cities").run()
+    at.button(key="analyse_rename").click().run()
+
+    assert not at.exception
+    assert _feedback(at) == "Renamed 'By city (copy)' to 'Top cities'."
+    assert at.selectbox(key="analyse_choice").value == "Top cities"
+    assert at.selectbox(key="analyse_choice").options == ["By city", "Top cities"]
+    assert at.text_input(key="analyse_rename_name").value == ""
+    renamed = audit.read(bootstrap.services().db, AuditFilter(scope="analyses", key="(rename)"))
+    assert [(entry.actor, entry.old_value, entry.new_value) for entry in renamed] == [
+        (owner, '{"name":"By city (copy)"}', '{"name":"Top cities"}'),
+    ]
+
+
+def test_the_result_is_exported_as_it_is_shown(sales: Path) -> None:
+    bootstrap.services().jobs.start()
+    at = _fill(open_app("analyse"))
+    at.selectbox(key=_field("f1_column")).select("price").run()
+    at.selectbox(key=_field("f1_op")).select(">=").run()
+    at.text_input(key=_field("f1_value")).input("2").run()
+    at.button(key="analyse_run").click().run()
+
+    status = export_status(at, "analyse_export")
+
+    assert "3 rows" in status.caption[0].value
+    assert "Download sales analysis.csv" in screen_text(status)
+    (job,) = bootstrap.services().jobs.list_jobs(name="data.export")
+    assert Path(job.result["path"]).read_text(encoding="utf-8").splitlines() == [
+        "city,sum(units),count(*)", "Paris,5.0,1", "Rome,4.0,1", "Oslo,1.0,1",
+    ]  # fmt: skip
 
 
 def test_without_datasets_the_page_offers_an_import_and_a_link_to_no_analysis_says_so(tmp_path: Path) -> None:

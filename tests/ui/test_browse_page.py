@@ -13,7 +13,7 @@ from robustapp.services import datasets
 from robustapp.ui.views.browse import view_key
 from robustapp.ui.widgets import widget_key
 from tests.integration.import_files import write
-from tests.ui.helpers import block, open_app, screen_text, title
+from tests.ui.helpers import block, export_status, open_app, screen_text, title
 
 
 def _key(dataset: str, part: str) -> str:
@@ -199,10 +199,7 @@ def test_the_browsed_dataset_is_exported_whole_from_the_page(tmp_path: Path) -> 
     bootstrap.services().jobs.start()
     at = open_app("browse", dataset="orders")
 
-    at.button(key="browse_export_start").click().run()
-    assert bootstrap.services().jobs.wait_idle(timeout=30)
-    at.run()
+    status = export_status(at, "browse_export")
 
-    status = block(at, "browse_export_status")
     assert "120 rows" in status.caption[0].value
     assert "Download orders.csv" in screen_text(status)

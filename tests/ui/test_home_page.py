@@ -72,12 +72,13 @@ def test_a_recent_job_opens_its_details_on_the_jobs_page() -> None:
 def test_saved_analyses_are_listed_newest_first_and_open_on_the_analyse_page(tmp_path: Path) -> None:
     from robustapp.domain.analysis import AnalysisSpec
     from robustapp.services import analysis
+    from robustapp.services.state import Actor
 
     _import(tmp_path, "sales", 4, at=datetime.now(UTC))
     services = bootstrap.services()
-    now = datetime.now(UTC)
-    analysis.save_analysis(services.db, services.owner, "all rows", AnalysisSpec(dataset="sales"), now=now - timedelta(hours=1))
-    analysis.save_analysis(services.db, services.owner, "first rows", AnalysisSpec(dataset="sales", limit=2), now=now)
+    me, now = Actor(services.owner, services.owner, "test"), datetime.now(UTC)
+    analysis.save_analysis(services.db, me, "all rows", AnalysisSpec(dataset="sales"), now=now - timedelta(hours=1))
+    analysis.save_analysis(services.db, me, "first rows", AnalysisSpec(dataset="sales", limit=2), now=now)
     at = open_app()
 
     labels = [button.label for button in block(at, "home_analyses").button]

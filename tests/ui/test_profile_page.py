@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from robustapp import bootstrap
 from robustapp.cache import cache_stats
 from robustapp.services import datasets
-from tests.ui.helpers import block, open_app, screen_text, title
+from tests.ui.helpers import block, export_status, open_app, screen_text, title
 
 PROFILE_FUNCTION = "robustapp.services.profile._profile"
 
@@ -97,10 +97,7 @@ def test_an_unknown_dataset_is_named(source: Path) -> None:
 def test_the_dataset_is_exported_from_the_profile_page(source: Path) -> None:
     at = _open_profile("scores")
 
-    at.button(key="profile_export_start").click().run()
-    assert bootstrap.services().jobs.wait_idle(timeout=30)
-    at.run()
+    status = export_status(at, "profile_export")
 
-    status = block(at, "profile_export_status")
     assert "3 rows" in status.caption[0].value
     assert "Download scores.csv" in screen_text(status)

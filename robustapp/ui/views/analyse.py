@@ -5,7 +5,11 @@
       form controls           Save (as draft) · Undo · Redo · Reset · Discard · History
       analyse_run             Run
       analyse_result          why it cannot run │ rows, seconds · table · chart (Altair, drawn offline)
+        analyse_export        CSV · Parquet · Excel of the result (its query run again as a job)
     analyse_saved             save as a name · the saved ones · Open · Duplicate · Delete (asks first)
+                              · Rename (to a name no other analysis has)
+
+Changes to the saved analyses go into the audit trail (scope "analyses"), like the form's steps.
 
 The form is the persisted undo/redo form (`ui/forms.py`): every change is a step kept in the store.
 Aggregates are lines of text (`sum(units)`, `count(*)`), read and checked by `domain.analysis`.
@@ -29,13 +33,16 @@ from robustapp.domain.analysis import (
     is_numeric,
 )
 from robustapp.domain.browse import OPERATOR_LABELS, WITHOUT_VALUE
+from robustapp.domain.export import ExportSource
 from robustapp.domain.profile import column_kind
 from robustapp.errors import AnalysisError, DatasetNotFound, QueryError
 from robustapp.services import analysis
 from robustapp.services.datasets import get_dataset, list_datasets
 from robustapp.storage import Database
 from robustapp.ui.errors import guarded
+from robustapp.ui.export import export_controls
 from robustapp.ui.forms import (
+    actor_and_trace,
     form_field,
     get_form_state,
     render_form_controls,
@@ -201,6 +208,7 @@ def _result(db: Database) -> None:
         st.dataframe(result.rows, hide_index=True, width="stretch", height=TABLE_HEIGHT, key="analyse_table")
         if spec.chart != "none" and result.rows.num_rows:
             st.altair_chart(_chart(result), width="stretch", key="analyse_chart")
+        export_controls(ExportSource.analysis(spec), key="analyse_export", rows=result.rows.num_rows)
 
 
 def _chart(result: AnalysisResult) -> alt.Chart:
@@ -238,7 +246,7 @@ def _saved(db: Database, owner: str) -> None:
         name, save = st.columns([3, 1], vertical_alignment="bottom")
         name.text_input("Save as", key="analyse_save_name", placeholder="A name for this analysis", max_chars=100)
         save.button("Save analysis", key="analyse_save", icon=":material/bookmark_add:", width="stretch",
-                    on_click=guarded(_save), args=(db, owner))  # fmt: skip
+                    on_click=guarded(_save), args=(db,))  # fmt: skip
         saved = analysis.list_analyses(db, owner)
         if not saved:
             st.caption("No saved analyses yet.")
@@ -256,27 +264,33 @@ def _saved(db: Database, owner: str) -> None:
         open_.button("Open", key="analyse_open", icon=":material/open_in_new:", width="stretch",
                      on_click=guarded(_open), args=(db, owner, chosen))  # fmt: skip
         duplicate.button("Duplicate", key="analyse_duplicate", icon=":material/content_copy:", width="stretch",
-                         on_click=guarded(_duplicate), args=(db, owner, chosen))  # fmt: skip
+                         on_click=guarded(_duplicate), args=(db, chosen))  # fmt: skip
         delete.button("Delete", key="analyse_delete", icon=":material/delete:", width="stretch",
                       on_click=guarded(_ask_delete), args=(chosen,))  # fmt: skip
+        new_name, rename = st.columns([3, 1], vertical_alignment="bottom")
+        new_name.text_input("Rename to", key="analyse_rename_name", placeholder="A new name for this analysis",
+                            max_chars=100)  # fmt: skip
+        rename.button("Rename", key="analyse_rename", icon=":material/edit:", width="stretch",
+                      on_click=guarded(_rename), args=(db, chosen))  # fmt: skip
         if st.session_state.get(_CONFIRM) == chosen:
             with st.container(key="analyse_confirm", border=True):
                 st.warning(f"Delete the analysis “{plain(chosen)}” for good?", icon=":material/warning:")
                 yes, no = st.columns(2)
                 yes.button("Yes, delete", key="analyse_delete_yes", type="primary", width="stretch",
-                           on_click=guarded(_delete), args=(db, owner, chosen))  # fmt: skip
+                           on_click=guarded(_delete), args=(db, chosen))  # fmt: skip
                 no.button("Cancel", key="analyse_delete_no", width="stretch",
                           on_click=guarded(st.session_state.pop), args=(_CONFIRM, None))  # fmt: skip
 
 
-def _save(db: Database, owner: str) -> None:
+def _save(db: Database) -> None:
     spec = _draft_spec()
     if spec is None:
         return
     name = st.session_state.get("analyse_save_name", "")
+    actor, trace_id = actor_and_trace()
     try:
         analysis.check(db, spec)
-        saved = analysis.save_analysis(db, owner, name, spec, replace=True)
+        saved = analysis.save_analysis(db, actor, name, spec, replace=True, trace_id=trace_id)
     except (AnalysisError, DatasetNotFound) as exc:
         st.session_state[_FEEDBACK] = ("error", f"Not saved: {exc}")
         return
@@ -297,9 +311,10 @@ def _open(db: Database, owner: str, name: str) -> None:
     st.session_state[_FEEDBACK] = ("success", f"Opened the analysis {saved.name!r}.")
 
 
-def _duplicate(db: Database, owner: str, name: str) -> None:
+def _duplicate(db: Database, name: str) -> None:
+    actor, trace_id = actor_and_trace()
     try:
-        copy = analysis.duplicate_analysis(db, owner, name)
+        copy = analysis.duplicate_analysis(db, actor, name, trace_id=trace_id)
     except AnalysisError as exc:
         st.session_state[_FEEDBACK] = ("error", f"Not duplicated: {exc}")
         return
@@ -307,14 +322,30 @@ def _duplicate(db: Database, owner: str, name: str) -> None:
     st.session_state[_FEEDBACK] = ("success", f"Duplicated {name!r} as {copy.name!r}.")
 
 
+def _rename(db: Database, name: str) -> None:
+    actor, trace_id = actor_and_trace()
+    try:
+        renamed = analysis.rename_analysis(db, actor, name, st.session_state.get("analyse_rename_name", ""),
+                                           trace_id=trace_id)  # fmt: skip
+    except AnalysisError as exc:
+        st.session_state[_FEEDBACK] = ("error", f"Not renamed: {exc}")
+        return
+    st.session_state["analyse_choice"] = renamed.name
+    st.session_state["analyse_rename_name"] = ""
+    if st.session_state.get("analyse_save_name", "").casefold() == name.casefold():
+        st.session_state["analyse_save_name"] = renamed.name  # Save goes on saving it, not the old name
+    st.session_state[_FEEDBACK] = ("success", f"Renamed {name!r} to {renamed.name!r}.")
+
+
 def _ask_delete(name: str) -> None:
     st.session_state[_CONFIRM] = name
 
 
-def _delete(db: Database, owner: str, name: str) -> None:
+def _delete(db: Database, name: str) -> None:
     st.session_state.pop(_CONFIRM, None)
+    actor, trace_id = actor_and_trace()
     try:
-        gone = analysis.delete_analysis(db, owner, name)
+        gone = analysis.delete_analysis(db, actor, name, trace_id=trace_id)
     except AnalysisError as exc:
         st.session_state[_FEEDBACK] = ("error", f"Not deleted: {exc}")
         return
