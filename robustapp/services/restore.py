@@ -90,10 +90,14 @@ def restore(ref: str, paths: Paths, *, progress: Progress = silent) -> Restored:
     paths.ensure()
     running = instance.find_running(paths)
     if running is not None:
-        raise AlreadyRunningError(
-            f"the app is running (PID {running.pid}) and holds the database; close it, then run "
-            f"`robustapp backup restore {ref}` again"
-        )
+        if running.mode == "headless":
+            how = f"stop it (Ctrl+C in its terminal), then run `robustapp backup restore {ref}` again"
+        else:
+            how = (
+                "restore it in the app (Settings → Backups → Restore…: the app restarts on the backup), or close "
+                f"the app and run `robustapp backup restore {ref}` again"
+            )
+        raise AlreadyRunningError(f"the app is running (PID {running.pid}) and holds the database; {how}")
     with exclusive(paths):
         try:
             server_lock = instance.acquire_server_lock(paths)  # the app cannot start until the restore is done

@@ -43,7 +43,7 @@ def test_backup_create_goes_through_the_running_app_and_restore_is_refused_until
     assert [backup["id"] for backup in listed] == [info["id"]]
     assert verified.returncode == 0, verified.stderr
     assert refused.returncode == 1
-    assert "AlreadyRunningError: the app is running" in refused.stderr and "close it" in refused.stderr
+    assert "AlreadyRunningError: the app is running" in refused.stderr and "stop it (Ctrl+C" in refused.stderr
     assert _demo_items(Path(info["path"])) == 500  # what was committed before the backup is in it
     assert _demo_items(paths.db_path) == 500
     assert [p.name for p in paths.backup_dir.iterdir()] == [Path(info["path"]).name]  # no restore, no safety backup
