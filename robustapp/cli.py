@@ -826,16 +826,10 @@ def backup_restore(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Replace the database with a backup, checked first, after backing up the current one (app closed)."""
-    from robustapp.errors import AlreadyRunningError
     from robustapp.services import backups, restore
 
     settings = _settings()
-    running = _running(settings)
-    if running:
-        raise AlreadyRunningError(
-            f"the app is running (PID {running.pid}) and holds the database; close it, then run "
-            f"`robustapp backup restore {backup}` again"
-        )
+    restore.refuse_while_running(settings.paths, backup)
     _log_to_file(settings)
     if not yes:
         path, manifest = backups.find(backup, settings.paths)

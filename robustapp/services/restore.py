@@ -85,19 +85,25 @@ def take_outcome(paths: Paths) -> Outcome | None:
     return Outcome(ok=bool(raw.get("ok")), message=str(raw.get("message", "")))
 
 
+def refuse_while_running(paths: Paths, ref: str) -> None:
+    """AlreadyRunningError, saying how to go on, while an app serves this data home."""
+    running = instance.find_running(paths)
+    if running is None:
+        return
+    if running.mode == "headless":
+        how = f"stop it (Ctrl+C in its terminal), then run `robustapp backup restore {ref}` again"
+    else:
+        how = (
+            "restore it in the app (Settings → Backups → Restore…: the app restarts on the backup), or close "
+            f"the app and run `robustapp backup restore {ref}` again"
+        )
+    raise AlreadyRunningError(f"the app is running (PID {running.pid}) and holds the database; {how}")
+
+
 def restore(ref: str, paths: Paths, *, progress: Progress = silent) -> Restored:
     """Replace the database with the backup `ref`, after checking it and backing up the current one."""
     paths.ensure()
-    running = instance.find_running(paths)
-    if running is not None:
-        if running.mode == "headless":
-            how = f"stop it (Ctrl+C in its terminal), then run `robustapp backup restore {ref}` again"
-        else:
-            how = (
-                "restore it in the app (Settings → Backups → Restore…: the app restarts on the backup), or close "
-                f"the app and run `robustapp backup restore {ref}` again"
-            )
-        raise AlreadyRunningError(f"the app is running (PID {running.pid}) and holds the database; {how}")
+    refuse_while_running(paths, ref)
     with exclusive(paths):
         try:
             server_lock = instance.acquire_server_lock(paths)  # the app cannot start until the restore is done
