@@ -78,6 +78,7 @@ class Session:
         self.failure: str | None = None
         self._requests: ServerRequests | None = None
         self._swap = threading.Lock()  # the server is replaced (restore) or stopped, never both at once
+        self._restoring = False
 
     @property
     def exit_code(self) -> int:
@@ -101,16 +102,20 @@ class Session:
         from robustapp.services.restore import record_outcome, restore_for_app
 
         with self._swap:
-            if self.stopping.is_set():
-                return None
+            if self.stopping.is_set() or self._restoring:
+                return None  # a second request (another window's click) while one restore runs: ignored
+            self._restoring = True
             self._stop_watching()
             previous = self.server.app
             self.server.stop()
             settings = self.settings.model_copy(update={"port": previous.port}) if previous else self.settings
             self.server = ServerProcess(settings, self.server.mode, token=previous.token if previous else None)
         self.failure = None
-        record_outcome(self.paths, restore_for_app(backup_id, self.paths))
-        return self.start_server()
+        try:
+            record_outcome(self.paths, restore_for_app(backup_id, self.paths))
+            return self.start_server()
+        finally:
+            self._restoring = False
 
     def fail(self, message: str) -> None:
         """Record the first failure and tell a terminal user at once."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from robustapp.services.control_client import ControlClient
+from robustapp.services.instance import RunningApp
 from tests.desktop import devtools, x11
 from tests.desktop.devtools import WindowPage
 from tests.desktop.launching import Launch
@@ -28,44 +30,6 @@ def _dialog(display: str, pid: int, main: int, timeout: float = 30.0) -> int:
     raise AssertionError("no file dialog opened")
 
 
-def _value(window: WindowPage, selector: str) -> str | None:
-    return window.evaluate(f"(e => e && e.value)(document.querySelector({json.dumps(selector + ' input')}))")
-
-
-def test_a_file_chosen_in_the_dialog_is_imported(
-    launch, x_display: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    data = tmp_path / "chosen sales.csv"
-    data.write_text("region,amount\nnorth,10\nsouth,32\n")
-    port = devtools.free_port()
-    monkeypatch.setenv(devtools.ENV, str(port))
-    app: Launch = launch()
-    running = app.wait_rendered()
-    main = x11.wait_for_window(x_display, app.pid)
-    window = WindowPage(port)
-    window.wait_for_text("robustapp")
-    window.click(".st-key-nav_datasets button")
-    window.wait_for_text("Import a file")
-    deadline = time.monotonic() + 30
-    while window.evaluate("!!document.querySelector('.st-key-datasets_choose_file button')") is not True:
-        assert time.monotonic() < deadline, "no Choose… button in the desktop window"
-        time.sleep(0.2)
-
-    window.click(".st-key-datasets_choose_file button")
-    x11.type_into(x_display, _dialog(x_display, app.pid, main), str(data))
-
-    deadline = time.monotonic() + 30
-    while _value(window, ".st-key-datasets_path") != str(data):
-        assert time.monotonic() < deadline, f"the path field shows {_value(window, '.st-key-datasets_path')!r}"
-        time.sleep(0.2)
-    window.click(".st-key-datasets_import_start button")
-    deadline = time.monotonic() + 60
-    while not (names := [d["name"] for d in ControlClient(running).get("/api/data")]):
-        assert time.monotonic() < deadline, f"the chosen file was not imported; the window shows:\n{window.text()}"
-        time.sleep(0.5)
-    assert names == ["chosen sales"]
-
-
 def _wait_for(window: WindowPage, selector: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while window.evaluate(f"!!document.querySelector({json.dumps(selector)})") is not True:
@@ -73,20 +37,61 @@ def _wait_for(window: WindowPage, selector: str, timeout: float = 30.0) -> None:
         time.sleep(0.2)
 
 
-def test_a_download_in_the_window_is_saved_where_the_user_chooses(
-    launch, x_display: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    data = tmp_path / "orders.csv"
-    data.write_text("region,amount\nnorth,10\nsouth,32\n")
+@dataclass(frozen=True)
+class Desktop:
+    """The launched app, its server, its window (X id) and the page in it."""
+
+    app: Launch
+    running: RunningApp
+    main: int
+    window: WindowPage
+
+
+@pytest.fixture
+def desktop(launch, x_display: str, monkeypatch: pytest.MonkeyPatch) -> Desktop:
     port = devtools.free_port()
     monkeypatch.setenv(devtools.ENV, str(port))
     app: Launch = launch()
     running = app.wait_rendered()
     main = x11.wait_for_window(x_display, app.pid)
-    client = ControlClient(running, timeout=60)
-    client.post(f"/api/data/import?path={data}")
     window = WindowPage(port)
     window.wait_for_text("robustapp")
+    return Desktop(app, running, main, window)
+
+
+def _value(window: WindowPage, selector: str) -> str | None:
+    return window.evaluate(f"(e => e && e.value)(document.querySelector({json.dumps(selector + ' input')}))")
+
+
+def test_a_file_chosen_in_the_dialog_is_imported(desktop: Desktop, x_display: str, tmp_path: Path) -> None:
+    data = tmp_path / "chosen sales.csv"
+    data.write_text("region,amount\nnorth,10\nsouth,32\n")
+    window = desktop.window
+    window.click(".st-key-nav_datasets button")
+    _wait_for(window, ".st-key-datasets_choose_file button")
+
+    window.click(".st-key-datasets_choose_file button")
+    x11.type_into(x_display, _dialog(x_display, desktop.app.pid, desktop.main), str(data))
+
+    deadline = time.monotonic() + 30
+    while _value(window, ".st-key-datasets_path") != str(data):
+        assert time.monotonic() < deadline, f"the path field shows {_value(window, '.st-key-datasets_path')!r}"
+        time.sleep(0.2)
+    window.click(".st-key-datasets_import_start button")
+    deadline = time.monotonic() + 60
+    while not (names := [d["name"] for d in ControlClient(desktop.running).get("/api/data")]):
+        assert time.monotonic() < deadline, f"the chosen file was not imported; the window shows:\n{window.text()}"
+        time.sleep(0.5)
+    assert names == ["chosen sales"]
+
+
+def test_a_download_in_the_window_is_saved_where_the_user_chooses(
+    desktop: Desktop, x_display: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "orders.csv"
+    data.write_text("region,amount\nnorth,10\nsouth,32\n")
+    ControlClient(desktop.running, timeout=60).post(f"/api/data/import?path={data}")
+    window = desktop.window
 
     window.evaluate("location.href = '/?page=browse&dataset=orders'")
     _wait_for(window, ".st-key-browse_export_start button")
@@ -95,7 +100,7 @@ def test_a_download_in_the_window_is_saved_where_the_user_chooses(
     window.click(".st-key-browse_export_download button")
     saved = tmp_path / "saved" / "my orders.csv"
     saved.parent.mkdir()
-    x11.type_into(x_display, _dialog(x_display, app.pid, main), str(saved))
+    x11.type_into(x_display, _dialog(x_display, desktop.app.pid, desktop.main), str(saved))
 
     deadline = time.monotonic() + 30
     while not saved.exists() or not saved.read_text():

@@ -11,28 +11,22 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from robustapp.services.control_client import ControlClient
 from robustapp.services.instance import RunningApp, find_running
 from tests.desktop.launching import Launch
-from tests.e2e.harness import APP_IDLE, CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS
+from tests.e2e.conftest import browser  # noqa: F401  (the e2e tests' Chromium)
+from tests.e2e.harness import APP_IDLE, UI_TIMEOUT_MS
 
 pytestmark = [pytest.mark.desktop, pytest.mark.timeout(180)]
 RESTART_TIMEOUT_MS = 90_000
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+def page(browser: Browser) -> Iterator[Page]:  # noqa: F811
+    """A fresh context; the app under it is stopped by the test, so nothing waits for it at the end."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     yield context.new_page()
     context.close()
 
