@@ -1,0 +1,1 @@
+"""Build helpers: pyinstaller.spec's trimming, the single-file wrapper (stub.c, bundle.py) and make.py."""
