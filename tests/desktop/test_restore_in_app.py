@@ -16,15 +16,20 @@ from playwright.sync_api import Browser, Page, expect
 from robustapp.services.control_client import ControlClient
 from robustapp.services.instance import RunningApp, find_running
 from tests.desktop.launching import Launch
-from tests.e2e.conftest import browser  # noqa: F401  (the e2e tests' Chromium)
-from tests.e2e.harness import APP_IDLE, UI_TIMEOUT_MS
+from tests.e2e.harness import APP_IDLE, UI_TIMEOUT_MS, chromium
 
 pytestmark = [pytest.mark.desktop, pytest.mark.timeout(180)]
 RESTART_TIMEOUT_MS = 90_000
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as running:  # ended with this module, before any other test's asyncio.run()
+        yield running
+
+
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:  # noqa: F811
+def page(browser: Browser) -> Iterator[Page]:
     """A fresh context; the app under it is stopped by the test, so nothing waits for it at the end."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     yield context.new_page()

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 
 import psutil
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS, AppProcess, Server, opener, wait_for_app
+from tests.e2e.harness import UI_TIMEOUT_MS, AppProcess, Server, chromium, opener, wait_for_app
 
 expect.set_options(timeout=UI_TIMEOUT_MS)
 
@@ -37,10 +37,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as running:
+        yield running
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.servers import HeadlessApp
@@ -29,6 +29,18 @@ CHROMIUM_ARGS = [
 # A connected app whose script run has finished (Streamlit 1.67 sets both attributes on stApp).
 APP_IDLE = "[data-testid=stApp][data-test-connection-state=CONNECTED][data-test-script-state=notRunning]"
 UI_TIMEOUT_MS = 15_000
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium under sync Playwright, which runs an event loop until it ends: a fixture holding
+    it must end before tests that call asyncio.run() (the e2e package's, a module's)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @dataclass(frozen=True)
