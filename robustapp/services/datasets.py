@@ -229,7 +229,9 @@ def _plan(
         report(0.02, f"converting {source.label} from {options.encoding} to UTF-8")
         read_path = sources.transcode(source, options.encoding, scratch)
         read_options = options.model_copy(update={"encoding": "utf-8"})
-    plan = readers.plan_csv(cursor, readers.Target(source.path, read_path, table), read_options, header_line)
+    long_lines = sources.has_long_line(source, readers.USUAL_LINE_BYTES, read_path)
+    target = readers.Target(source.path, read_path, table)
+    plan = readers.plan_csv(cursor, target, read_options, header_line, long_lines=long_lines)
     if options.header is not False:
         delimiter = options.delimiter or guess_delimiter(header_line, options.quote_char) or ","
         plan.header = sources.header_names(header_line, delimiter, options.quote_char)

@@ -43,9 +43,21 @@ Cursor = duckdb.DuckDBPyConnection
 OnProgress = Callable[[float], None]
 log = get_logger(__name__)
 
-MAX_LINE_BYTES = 64 * 2**20  # DuckDB's default (2 MB) refuses a line holding a 10 MB field
+MAX_LINE_BYTES = 64 * 2**20  # the longest CSV line read: DuckDB's default (2 MB) refuses a line holding a 10 MB field
+USUAL_LINE_BYTES = 16 * 2**20  # the limit a file is read with when none of its lines is longer
+# Why two ways to read (DuckDB 2.0, bench/import_throughput.py): buffer_size defaults to 16 × max_line_size
+# and the sniffer reads a whole buffer, so with 64 MB a 1 GB file sat in memory before its first row was
+# read (1.4 GB peak; DuckDB's own read_csv: 0.5 GB), and the larger limit alone made the read ~10 % slower.
+# But a record longer than the buffer is misread: with ignore_errors a line can vanish without a reject
+# (a DuckDB bug), a quoted field with line breaks comes out as malformed rows. So a file with a line of
+# USUAL_LINE_BYTES or more (sources.has_long_line) is read the long way at once, and a file whose lean
+# read rejected anything is read again the long way: what is said about malformed rows comes from it.
+_USUAL_READ = {"max_line_size": USUAL_LINE_BYTES, "buffer_size": 2 * USUAL_LINE_BYTES}
+_LONG_READ = {"max_line_size": MAX_LINE_BYTES}  # and DuckDB's buffer: 1 GB
+_LINE_TOO_LONG = "LINE SIZE OVER MAXIMUM"  # the CSV reader's error type
 MAX_JSON_OBJECT_BYTES = 64 * 2**20
 REJECTS_KEPT = 10_000  # malformed rows recorded per import; past that the count says "or more"
+SAMPLED_ABOVE = 1_000_000  # rows: a bigger table's text is measured on a sample for its size estimate
 _TEXT_CUT = 200
 _FIXED_WIDTH = {
     "BOOLEAN": 1, "TINYINT": 1, "UTINYINT": 1, "SMALLINT": 2, "USMALLINT": 2, "INTEGER": 4, "UINTEGER": 4,
@@ -53,7 +65,7 @@ _FIXED_WIDTH = {
     "UUID": 16, "INTERVAL": 16,
 }  # fmt: skip
 _READER_ARGS = frozenset(
-    {"delim", "quote", "header", "encoding", "types", "max_line_size", "ignore_errors", "store_rejects",
+    {"delim", "quote", "header", "encoding", "types", "max_line_size", "buffer_size", "ignore_errors", "store_rejects",
      "rejects_table", "rejects_scan", "rejects_limit", "auto_detect", "columns", "format", "maximum_object_size"}
 )  # fmt: skip
 _UNNAMED = re.compile(r"__UNNAMED__(\d+)")  # fastexcel's name for a header cell that is empty
@@ -100,15 +112,25 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     rejects: tuple[str, str] | None = None  # the CSV reader's temp tables: errors, scans
     view: str | None = None  # a registered Arrow batch
+    long_read: tuple[str, list[Any]] | None = None  # CSV: select_sql and params for lines up to MAX_LINE_BYTES
     header: list[str] | None = None  # the file's header cells as written, to tell which columns were renamed
 
 
-def plan_csv(cursor: Cursor, target: Target, options: ImportOptions, header_line: str) -> Plan:
-    """read_csv with malformed rows rejected (with line and reason), not fatal."""
-    args = _csv_args(options, header_line)
+def plan_csv(
+    cursor: Cursor, target: Target, options: ImportOptions, header_line: str, *, long_lines: bool = False
+) -> Plan:
+    """read_csv with malformed rows rejected (with line and reason), not fatal. `long_lines`: the file
+    may have a line of USUAL_LINE_BYTES or more."""
+    args = _limits(_csv_args(options, header_line), long=long_lines)
     notes: list[str] = []
     try:
-        columns = _describe(cursor, *_call("read_csv", target.read_path, {**args, "ignore_errors": True}))
+        try:
+            columns = _describe(cursor, *_call("read_csv", target.read_path, {**args, "ignore_errors": True}))
+        except duckdb.InvalidInputException as exc:
+            if not _is_line_too_long(exc):
+                raise
+            args = _limits(args, long=True)  # a long line among the first the sniffer reads
+            columns = _describe(cursor, *_call("read_csv", target.read_path, {**args, "ignore_errors": True}))
         _check_type_columns(options, [c.name for c in columns], target)  # ignore_errors lets DuckDB skip this check
     except duckdb.InvalidInputException as exc:
         if "sniffing" not in str(exc).lower():
@@ -123,7 +145,11 @@ def plan_csv(cursor: Cursor, target: Target, options: ImportOptions, header_line
     read = {**args, "store_rejects": True, "rejects_table": rejects[0], "rejects_scan": rejects[1],
             "rejects_limit": REJECTS_KEPT}  # fmt: skip
     source_sql, params = _call("read_csv", target.read_path, read)
-    return Plan(target, "csv", f"SELECT * FROM {source_sql}", params, options, notes, rejects=rejects)
+    plan = Plan(target, "csv", f"SELECT * FROM {source_sql}", params, options, notes, rejects=rejects)
+    if args["max_line_size"] < MAX_LINE_BYTES:
+        long_sql, long_params = _call("read_csv", target.read_path, _limits(read, long=True))
+        plan.long_read = (f"SELECT * FROM {long_sql}", long_params)
+    return plan
 
 
 def plan_parquet(cursor: Cursor, target: Target, options: ImportOptions) -> Plan:
@@ -181,19 +207,25 @@ def _probe(cursor: Cursor, plan: Plan) -> None:
 
 
 def create(cursor: Cursor, plan: Plan, on_progress: OnProgress) -> Loaded:
-    """CREATE TABLE AS the plan says, on `cursor` (inside the caller's transaction); what landed."""
-    _create(cursor, plan.target, plan.select_sql, plan.params, plan.fmt, on_progress)
+    """CREATE TABLE AS the plan says, on `cursor` (inside the caller's transaction); what landed.
+
+    The file is read once: the malformed rows are collected by the same read, the row count is
+    what CREATE TABLE AS answers, and the size estimate reads at most a sample of the new table."""
+    rows = _create(cursor, plan.target, plan.select_sql, plan.params, plan.fmt, on_progress)
+    if plan.rejects is not None and plan.long_read is not None and _has_rejects(cursor, plan.rejects[0]):
+        cursor.execute(f"DROP TABLE {q(plan.target.table)}")  # read again the long way (see _USUAL_READ)
+        _drop_rejects(cursor, plan.rejects)
+        rows = _create(cursor, plan.target, *plan.long_read, plan.fmt, on_progress)
     rejected: list[RejectedRow] = []
     total = 0
     if plan.rejects is not None:
         rejected, total = _rejected_rows(cursor, plan.rejects[0], plan.options)
-        for table in plan.rejects:
-            cursor.execute(f"DROP TABLE IF EXISTS temp.{q(table)}")
+        _drop_rejects(cursor, plan.rejects)
     columns = table_columns(cursor, plan.target.table)
     notes = list(plan.notes)
     if plan.header is not None:
         notes.extend(renamed_columns(plan.header, [c.name for c in columns]))
-    return Loaded(columns, *_table_size(cursor, plan.target.table, columns), rejected, total, notes)
+    return Loaded(columns, rows, _estimated_size(cursor, plan.target.table, columns, rows), rejected, total, notes)
 
 
 def release(cursor: Cursor, plan: Plan) -> None:
@@ -215,7 +247,7 @@ def table_columns(cursor: Cursor, table: str) -> list[Column]:
 
 def _csv_args(options: ImportOptions, header_line: str) -> dict[str, Any]:
     quote = options.quote_char
-    args: dict[str, Any] = {"quote": quote, "encoding": options.encoding, "max_line_size": MAX_LINE_BYTES}
+    args: dict[str, Any] = {"quote": quote, "encoding": options.encoding}
     delimiter = options.delimiter or guess_delimiter(header_line, quote)
     if delimiter:
         args["delim"] = delimiter
@@ -224,6 +256,12 @@ def _csv_args(options: ImportOptions, header_line: str) -> dict[str, Any]:
     if options.types:
         args["types"] = dict(options.types)
     return args
+
+
+def _limits(args: dict[str, Any], *, long: bool) -> dict[str, Any]:
+    """`args` with the line limit and buffer for files with (`long`) or without lines of USUAL_LINE_BYTES."""
+    plain = {name: value for name, value in args.items() if name not in ("max_line_size", "buffer_size")}
+    return {**plain, **(_LONG_READ if long else _USUAL_READ)}
 
 
 def _text_only_args(args: dict[str, Any], options: ImportOptions, header_line: str, target: Target) -> dict[str, Any]:
@@ -300,14 +338,31 @@ def _whole_number_columns(cursor: Cursor, view: str, columns: list[Column], opti
 
 def _create(
     cursor: Cursor, target: Target, select_sql: str, params: list[Any], fmt: str, on_progress: OnProgress
-) -> None:
+) -> int:
+    """CREATE TABLE AS; the number of rows it wrote."""
     with watching(cursor, on_progress) as watcher:
         try:
-            cursor.execute(f"CREATE TABLE {q(target.table)} AS {select_sql}", params)
+            written = cursor.execute(f"CREATE TABLE {q(target.table)} AS {select_sql}", params).fetchone()
         except duckdb.Error as exc:
             watcher.raise_request()  # a cancel asked for through on_progress wins over the interrupt it caused
             raise _failure(exc, target, fmt) from None
     watcher.raise_request()
+    assert written is not None
+    return int(written[0])
+
+
+def _has_rejects(cursor: Cursor, rejects: str) -> bool:
+    row = cursor.execute(f"SELECT count(*) > 0 FROM temp.{q(rejects)}").fetchone()
+    return bool(row and row[0])
+
+
+def _drop_rejects(cursor: Cursor, rejects: tuple[str, str]) -> None:
+    for table in rejects:
+        cursor.execute(f"DROP TABLE IF EXISTS temp.{q(table)}")
+
+
+def _is_line_too_long(exc: duckdb.Error) -> bool:
+    return "maximum line size" in str(exc).lower()
 
 
 def _rejected_rows(cursor: Cursor, rejects: str, options: ImportOptions) -> tuple[list[RejectedRow], int]:
@@ -336,13 +391,17 @@ def _reason(kind: str, message: str, options: ImportOptions) -> str:
             else "choose the file's encoding"
         )
         return f"not valid {options.encoding} text ({hint})"
+    if kind == _LINE_TOO_LONG:
+        return f"the line is longer than {MAX_LINE_BYTES // 2**20} MB, the most it reads"
     if kind == "UNQUOTED VALUE" or "unterminated quote" in message:
         return "a quote is opened and never closed (the rest of the line, or more, is inside it)"
     return message.strip().rstrip(".")
 
 
-def _table_size(cursor: Cursor, table: str, columns: list[Column]) -> tuple[int, int]:
-    """(rows, estimated bytes): fixed-width types by their width, text and nested values by their length."""
+def _estimated_size(cursor: Cursor, table: str, columns: list[Column], rows: int) -> int:
+    """Estimated bytes of `rows` rows: fixed-width types by their width, text and nested values by their
+    length, measured on every row up to SAMPLED_ABOVE rows and on a 1 % sample of the vectors above
+    (reading every value of a big table again cost ~3 % of its import)."""
     parts = ["count(*)"]
     fixed = 0
     for column in columns:
@@ -354,10 +413,15 @@ def _table_size(cursor: Cursor, table: str, columns: list[Column]) -> tuple[int,
             parts.append(f"coalesce(sum({measure}({q(column.name)})), 0)")
         else:
             parts.append(f"coalesce(sum(strlen(CAST({q(column.name)} AS VARCHAR))), 0)")
-    row = cursor.execute(f"SELECT {', '.join(parts)} FROM {q(table)}").fetchone()
+    if len(parts) == 1 or not rows:
+        return rows * fixed
+    sql = f"SELECT {', '.join(parts)} FROM {q(table)}"
+    row = cursor.execute(sql + (" USING SAMPLE 1 PERCENT (system)" if rows > SAMPLED_ABOVE else "")).fetchone()
+    if row is None or not row[0]:  # the sample missed every vector
+        row = cursor.execute(sql).fetchone()
     assert row is not None
-    rows = int(row[0])
-    return rows, rows * fixed + sum(int(value) for value in row[1:])
+    measured, lengths = int(row[0]), sum(int(value) for value in row[1:])
+    return rows * fixed + round(lengths * rows / measured)
 
 
 _ERROR_PREFIX = re.compile(r"^[A-Za-z ]*Error:\s*")
@@ -378,8 +442,8 @@ def _failure(exc: duckdb.Error, target: Target, fmt: str) -> DatasetError:
         return ImportFailed(f"{target.label} is not a valid Parquet file: {message}")
     if isinstance(exc, duckdb.ConversionException):
         return ImportFailed(f"{target.label}: {message} (set the column's type to read it differently)")
-    if "maximum line size" in message.lower():
-        return ImportFailed(f"{target.label}: a line is longer than {MAX_LINE_BYTES // 2**20} MB ({message})")
+    if _is_line_too_long(exc):  # DuckDB's message quotes the whole line
+        return ImportFailed(f"{target.label}: a line is longer than {MAX_LINE_BYTES // 2**20} MB, the most it reads")
     return ImportFailed(f"{target.label}: {message}")
 
 

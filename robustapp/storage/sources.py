@@ -1,6 +1,7 @@
 """The file behind an import, before any SQL: is it there, what is it, how is it read.
 
 path ──check()──▶ Source (resolved path, size, first bytes)      ImportFailed: missing, a folder, empty, binary
+     ──has_long_line()──▶ may a line be this long? (a few short reads, not a pass over the file)
      ──readable_path()──▶ a path DuckDB reads literally (it treats * ? [ as a glob)
      ──transcode()──▶ a UTF-8 copy, for encodings DuckDB's CSV reader does not decode itself
      ──read_sheet()──▶ an xlsx sheet as an Arrow record batch (fastexcel)
@@ -14,7 +15,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from robustapp.domain.datasets import Format, ImportOptions, binary_kind, format_of
 from robustapp.errors import ImportFailed, ImportOptionsError
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 HEAD_BYTES = 64 * 1024
 _GLOB_CHARACTERS = frozenset("*?[]{}")
 _CHUNK = 4 * 2**20
+_PROBE = 4096
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,35 @@ def header_names(line: str, delimiter: str, quote: str) -> list[str]:
     quoting = csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE
     reader = csv.reader([line], delimiter=delimiter, quotechar=quote or None, quoting=quoting)
     return next(reader, [])
+
+
+def has_long_line(source: Source, length: int, read_path: Path | None = None) -> bool:
+    """Whether the file (or the copy of it at `read_path`) may hold a line of `length` bytes or more: some
+    aligned stretch of `length // 2` bytes holds no line break (a line that long always covers one).
+    One short read per stretch, not a pass over the file."""
+    stretch = max(1, length // 2)
+    try:
+        with (read_path or source.path).open("rb") as handle:
+            for start in range(0, os.fstat(handle.fileno()).st_size - stretch + 1, stretch):
+                handle.seek(start)
+                if not _breaks_within(handle, stretch):
+                    return True
+    except FileNotFoundError:
+        raise ImportFailed(f"{source.path} disappeared before it could be read") from None
+    except OSError as exc:
+        raise ImportFailed(f"{source.path} cannot be read: {exc.strerror or exc}") from None
+    return False
+
+
+def _breaks_within(handle: BinaryIO, limit: int) -> bool:
+    """Whether the next `limit` bytes hold a line break (or the file ends first)."""
+    left = limit
+    while left > 0:
+        chunk = handle.read(min(_PROBE, left))
+        if not chunk or b"\n" in chunk or b"\r" in chunk:
+            return True
+        left -= len(chunk)
+    return False
 
 
 def readable_path(source: Source, temp_dir: Path) -> Path:

@@ -15,7 +15,7 @@ import pytest
 from robustapp.domain.datasets import ImportOptions
 from robustapp.errors import DatasetError, DatasetNameInvalid, ImportFailed, ImportOptionsError
 from robustapp.services import datasets
-from robustapp.storage import Database, migrate
+from robustapp.storage import Database, migrate, readers
 from tests.corpus import BAD
 from tests.integration import import_files
 
@@ -120,6 +120,35 @@ def test_a_sheet_that_is_not_there(db: Database, files: Path) -> None:
         "book.xlsx has no sheet 'Costs'; its sheets: 'Sales', 'Other'"
     )
     assert "there is no sheet number 5" in refused(db, book, ImportOptionsError, ImportOptions(sheet=5))
+
+
+# -- long lines: read with a 16 MB limit when none is longer (memory, speed), else with 64 MB ------------
+
+LONG = readers.USUAL_LINE_BYTES + 2**20  # past the usual limit, within MAX_LINE_BYTES
+
+
+def _lengths(db: Database, table: str) -> list[tuple[int, int]]:
+    return db.query(f'SELECT id, length(body) FROM "{table}" ORDER BY id')
+
+
+def test_a_line_past_the_usual_limit_arrives_whole(db: Database, files: Path) -> None:
+    path = import_files.write(files / "long.csv", "id,body\n1,short\n2," + "x" * LONG + "\n3,short\n")
+
+    info = datasets.import_file(db, path)
+
+    assert _lengths(db, info.table_name) == [(1, 5), (2, LONG), (3, 5)]
+
+
+@pytest.mark.parametrize("rows_before", [0, 400_000], ids=["in the sniffed part", "past the first buffer"])
+def test_a_quoted_record_past_the_usual_limit_arrives_whole(db: Database, files: Path, rows_before: int) -> None:
+    body = ("y" * (2**20 - 1) + "\n") * (LONG // 2**20)  # its line breaks hide it from a look at the file
+    rows = "".join(f"{i + 10},{'z' * 90}\n" for i in range(rows_before))  # ~40 MB: DuckDB's reader finds it
+    path = import_files.write(files / "long.csv", f'id,body\n1,short\n{rows}2,"{body}"\n3,short\n')
+
+    info = datasets.import_file(db, path)
+
+    assert info.row_count == 3 + rows_before
+    assert _lengths(db, info.table_name)[:3] == [(1, 5), (2, len(body)), (3, 5)]
 
 
 # -- names --------------------------------------------------------------------------------------------
