@@ -97,7 +97,11 @@ def build(settings: Settings | None = None, *, migrate_schema: bool = True) -> S
 def _open_database(settings: Settings) -> Database:
     """Open the database; if it does not open, the error says how to restore the newest usable backup."""
     try:
-        return Database(settings.paths.db_path, checkpoint_idle_seconds=settings.checkpoint_idle_seconds)
+        return Database(
+            settings.paths.db_path,
+            checkpoint_idle_seconds=settings.checkpoint_idle_seconds,
+            memory_mb=settings.db_memory_mb,
+        )
     except DatabaseOpenError as exc:
         from robustapp.services.restore import recovery_hint
 

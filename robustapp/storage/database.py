@@ -41,20 +41,23 @@ def _is_conflict(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.TransactionException) and "Conflict" in str(exc)
 
 
-def open_connection(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open `path`, translating DuckDB's errors into ones that say what to do."""
+def open_connection(path: Path, *, read_only: bool = False, memory_mb: int | None = None) -> duckdb.DuckDBPyConnection:
+    """Open `path`, translating DuckDB's errors into ones that say what to do.
+
+    `memory_mb` caps DuckDB's memory (its default is 80 % of the machine's): big sorts, joins and
+    aggregates spill to a folder beside the database instead.
+    """
+    config: dict[str, str | bool] = {
+        # Offline by design: never fetch extensions at run time.
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        # Checkpoints are ours to schedule (see IdleCheckpointer).
+        "checkpoint_threshold": "1GB",
+    }
+    if memory_mb is not None:
+        config["memory_limit"] = f"{memory_mb}MB"
     try:
-        return duckdb.connect(
-            str(path),
-            read_only=read_only,
-            config={
-                # Offline by design: never fetch extensions at run time.
-                "autoinstall_known_extensions": False,
-                "autoload_known_extensions": False,
-                # Checkpoints are ours to schedule (see IdleCheckpointer).
-                "checkpoint_threshold": "1GB",
-            },
-        )
+        return duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         message = str(exc)
         holder = _LOCK_HOLDER.search(message)
@@ -76,10 +79,10 @@ def open_connection(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyCo
 class Database:
     """One process's handle on the DuckDB file: reads, the single write path, checkpoints."""
 
-    def __init__(self, path: Path, *, checkpoint_idle_seconds: float = 5.0) -> None:
+    def __init__(self, path: Path, *, checkpoint_idle_seconds: float = 5.0, memory_mb: int | None = None) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = open_connection(path)
+        self._conn = open_connection(path, memory_mb=memory_mb)
         self._writer = threading.RLock()
         self._local = threading.local()
         self._cursors: dict[threading.Thread, duckdb.DuckDBPyConnection] = {}

@@ -9,6 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from robustapp import bootstrap
+from robustapp.config import load_settings
 from robustapp.errors import DatabaseBusyError, DatabaseOpenError, TransactionAbortedError
 from robustapp.storage import Database
 from tests.integration.helpers import count_rows_in_another_process, process_holding, wait_until
@@ -405,3 +407,19 @@ def test_no_idle_checkpoint_runs_while_a_non_exclusive_transaction_is_open(db: D
         assert not db.checkpoint_if_idle(0)
     assert db.checkpoint_if_idle(0)
     assert db.query("SELECT n FROM imported") == [(1,)]
+
+
+def test_the_app_database_keeps_to_its_memory_setting_and_spills_what_does_not_fit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ROBUSTAPP_DB_MEMORY_MB", "64")
+    services = bootstrap.build(load_settings())
+    try:
+        cursor = services.db.cursor()
+        limit = cursor.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        assert limit.endswith("MiB") and float(limit.split()[0]) <= 64  # 64 MB, as DuckDB reports it
+        # Three million groups need far more than 64 MB of hash table: the answer still comes, from disk.
+        groups = "SELECT count(*) FROM (SELECT range % 3000000 AS k, count(*) FROM range(6000000) GROUP BY k)"
+        assert cursor.execute(groups).fetchone()[0] == 3_000_000
+    finally:
+        services.close()

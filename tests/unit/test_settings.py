@@ -31,6 +31,7 @@ RAW_AND_PARSED = {
     "backup_schedule": ("OFF", BackupSchedule.OFF),
     "backup_keep": ("3", 3),
     "sql_timeout": ("7.5", 7.5),
+    "db_memory_mb": ("256", 256),
 }
 
 
@@ -50,6 +51,7 @@ def test_defaults_are_local_and_production(app_home: Path) -> None:
     assert settings.home == app_home
     assert settings.cache_ttl == 3600
     assert settings.cache_size_mb == 512
+    assert settings.db_memory_mb == 512
     assert 1 <= settings.job_max_workers <= 4
     assert settings.job_timeout == 3600.0
     assert settings.session_timeout == 480
