@@ -17,7 +17,8 @@ from robustapp.config import Paths
 from robustapp.services.control_client import ControlClient, is_healthy
 from robustapp.services.instance import RunningApp, find_running
 from tests.binary.conftest import Started
-from tests.desktop import x11
+from tests.desktop import devtools, x11
+from tests.desktop.devtools import WindowPage
 
 pytestmark = pytest.mark.binary
 
@@ -122,6 +123,33 @@ def test_window_shows_the_app_and_closing_it_ends_every_process(
     assert app.process.wait(60) == 0
     assert _alive(family) == []
     assert find_running(paths) is None
+
+
+def test_a_file_chosen_in_the_windows_file_dialog_is_imported(
+    started, binary_env: dict[str, str], app_home: Path, x_display: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "picked.csv"
+    data.write_text("city,visits\nOslo,3\nLima,5\n")
+    port = devtools.free_port()
+    app = started(env={**binary_env, "DISPLAY": x_display, devtools.ENV: str(port)})
+    running = _wait_running(Paths.for_home(app_home), app)
+    main = x11.wait_for_window(x_display, app.pid)
+    window = WindowPage(port)
+    window.wait_for_element(".st-key-nav_datasets button")
+    window.click(".st-key-nav_datasets button")
+    window.wait_for_element(".st-key-datasets_choose_file button")
+
+    window.click(".st-key-datasets_choose_file button")
+    x11.type_into(x_display, x11.wait_for_another_window(x_display, app.pid, main), str(data))
+    window.wait_for_value(".st-key-datasets_path input", str(data))
+    window.click(".st-key-datasets_import_start button")
+
+    deadline = time.monotonic() + 60
+    while [item["name"] for item in ControlClient(running).get("/api/data")] != ["picked"]:
+        assert time.monotonic() < deadline, f"the chosen file was not imported; the window shows:\n{window.text()}"
+        time.sleep(0.3)
+    x11.send_close_request(x_display, main)
+    assert app.process.wait(60) == 0
 
 
 def test_a_failed_start_shows_a_dialog_naming_the_crash_log(

@@ -67,6 +67,23 @@ class WindowPage:
             time.sleep(0.25)
         raise AssertionError(f"the window never showed {wanted!r}; it shows:\n{self.text()[:2000]}")
 
+    def wait_for_element(self, selector: str, timeout: float = 60.0) -> None:
+        """Wait until the page has an element matching the CSS `selector`."""
+        deadline = time.monotonic() + timeout
+        while self.evaluate(f"!!document.querySelector({json.dumps(selector)})") is not True:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{selector} never appeared; the window shows:\n{self.text()[:1500]}")
+            time.sleep(0.2)
+
+    def wait_for_value(self, selector: str, wanted: str, timeout: float = 30.0) -> None:
+        """Wait until the input at the CSS `selector` holds `wanted` (as the user sees it)."""
+        deadline = time.monotonic() + timeout
+        expression = f"(e => e && e.value)(document.querySelector({json.dumps(selector)}))"
+        while (value := self.evaluate(expression)) != wanted:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{selector} shows {value!r}, not {wanted!r}")
+            time.sleep(0.2)
+
     def click(self, selector: str) -> None:
         clicked = self.evaluate(f"(e => e ? (e.click(), true) : false)(document.querySelector({json.dumps(selector)}))")
         assert clicked, f"nothing to click at {selector} in the window"

@@ -3,7 +3,6 @@ system's dialog, exactly as a user does: click the button in the page, type in t
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,24 +16,6 @@ from tests.desktop.devtools import WindowPage
 from tests.desktop.launching import Launch
 
 pytestmark = [pytest.mark.desktop, pytest.mark.timeout(180)]
-
-
-def _dialog(display: str, pid: int, main: int, timeout: float = 30.0) -> int:
-    """The launcher's second window: the file dialog."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        others = [w for w in x11.visible_windows_of(display, pid) if w != main]
-        if others:
-            return others[-1]
-        time.sleep(0.1)
-    raise AssertionError("no file dialog opened")
-
-
-def _wait_for(window: WindowPage, selector: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while window.evaluate(f"!!document.querySelector({json.dumps(selector)})") is not True:
-        assert time.monotonic() < deadline, f"{selector} never appeared; the window shows:\n{window.text()[:1500]}"
-        time.sleep(0.2)
 
 
 @dataclass(frozen=True)
@@ -55,12 +36,8 @@ def desktop(launch, x_display: str, monkeypatch: pytest.MonkeyPatch) -> Desktop:
     running = app.wait_rendered()
     main = x11.wait_for_window(x_display, app.pid)
     window = WindowPage(port)
-    window.wait_for_text("robustapp")
+    window.wait_for_element(".st-key-nav_datasets button")  # the app is drawn in the window
     return Desktop(app, running, main, window)
-
-
-def _value(window: WindowPage, selector: str) -> str | None:
-    return window.evaluate(f"(e => e && e.value)(document.querySelector({json.dumps(selector + ' input')}))")
 
 
 def test_a_file_chosen_in_the_dialog_is_imported(desktop: Desktop, x_display: str, tmp_path: Path) -> None:
@@ -68,15 +45,12 @@ def test_a_file_chosen_in_the_dialog_is_imported(desktop: Desktop, x_display: st
     data.write_text("region,amount\nnorth,10\nsouth,32\n")
     window = desktop.window
     window.click(".st-key-nav_datasets button")
-    _wait_for(window, ".st-key-datasets_choose_file button")
+    window.wait_for_element(".st-key-datasets_choose_file button")
 
     window.click(".st-key-datasets_choose_file button")
-    x11.type_into(x_display, _dialog(x_display, desktop.app.pid, desktop.main), str(data))
+    x11.type_into(x_display, x11.wait_for_another_window(x_display, desktop.app.pid, desktop.main), str(data))
 
-    deadline = time.monotonic() + 30
-    while _value(window, ".st-key-datasets_path") != str(data):
-        assert time.monotonic() < deadline, f"the path field shows {_value(window, '.st-key-datasets_path')!r}"
-        time.sleep(0.2)
+    window.wait_for_value(".st-key-datasets_path input", str(data))
     window.click(".st-key-datasets_import_start button")
     deadline = time.monotonic() + 60
     while not (names := [d["name"] for d in ControlClient(desktop.running).get("/api/data")]):
@@ -94,13 +68,13 @@ def test_a_download_in_the_window_is_saved_where_the_user_chooses(
     window = desktop.window
 
     window.evaluate("location.href = '/?page=browse&dataset=orders'")
-    _wait_for(window, ".st-key-browse_export_start button")
+    window.wait_for_element(".st-key-browse_export_start button")
     window.click(".st-key-browse_export_start button")
-    _wait_for(window, ".st-key-browse_export_download button")
+    window.wait_for_element(".st-key-browse_export_download button")
     window.click(".st-key-browse_export_download button")
     saved = tmp_path / "saved" / "my orders.csv"
     saved.parent.mkdir()
-    x11.type_into(x_display, _dialog(x_display, desktop.app.pid, desktop.main), str(saved))
+    x11.type_into(x_display, x11.wait_for_another_window(x_display, desktop.app.pid, desktop.main), str(saved))
 
     deadline = time.monotonic() + 30
     while not saved.exists() or not saved.read_text():

@@ -48,6 +48,11 @@ def wait_for_window(display: str, pid: int, timeout: float = 30.0) -> int:
     return _wait(find, f"process {pid}", timeout)
 
 
+def wait_for_another_window(display: str, pid: int, known: int, timeout: float = 30.0) -> int:
+    """A window of process `pid` other than `known` (e.g. the dialog it just opened), once it is on screen."""
+    return _wait(lambda: [w for w in visible_windows_of(display, pid) if w != known], f"process {pid}", timeout)
+
+
 def _is_alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
