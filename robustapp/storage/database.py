@@ -351,9 +351,22 @@ def read_only(cursor: duckdb.DuckDBPyConnection, *, timeout: float | None = None
         cursor.execute("ROLLBACK")
 
 
+OUT_OF_MEMORY_HINT = (
+    "The database may use only the memory ROBUSTAPP_DB_MEMORY_MB allows (Settings shows it): ask for less "
+    "at once (filter first, fewer groups or columns), or raise that setting and restart robustapp"
+)
+
+
 def first_lines(exc: BaseException, limit: int = 6) -> str:
-    """DuckDB's message (with its LINE/caret lines), without the long tail some errors carry."""
-    return "\n".join(str(exc).strip().splitlines()[:limit])
+    """DuckDB's message (with its LINE/caret lines), without the long tail some errors carry.
+
+    Out of memory: DuckDB's own advice (SET threads, SET memory_limit) is not the user's to follow here,
+    so the app's is given instead.
+    """
+    lines = str(exc).strip().splitlines()
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return f"{lines[0].rstrip('.')}. {OUT_OF_MEMORY_HINT}."
+    return "\n".join(lines[:limit])
 
 
 def _as_tags(touches: Iterable[str]) -> set[str]:

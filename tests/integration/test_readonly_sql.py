@@ -86,6 +86,15 @@ def test_a_syntax_error_names_where_it_is(db: Database) -> None:
         run_query(db.cursor(), "SELECT * FORM sales")
 
 
+def test_a_query_that_needs_more_memory_than_allowed_says_which_setting_to_raise(tmp_path: Path) -> None:
+    with Database(tmp_path / "small.duckdb", memory_mb=64) as small:
+        with pytest.raises(QueryFailedError) as refused:
+            run_query(small.cursor(), "SELECT len(list(range)) FROM range(30000000)")  # one list: cannot spill
+    message = str(refused.value)
+    assert message.startswith("Out of Memory Error") and "ROBUSTAPP_DB_MEMORY_MB" in message
+    assert "SET threads" not in message  # DuckDB's advice is not the user's to follow
+
+
 def test_a_missing_table_or_column_is_named(db: Database) -> None:
     with pytest.raises(QueryRefusedError, match="no table or view called 'nosuch'"):
         run_query(db.cursor(), "SELECT * FROM nosuch")
