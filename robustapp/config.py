@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     backup_schedule: BackupSchedule = BackupSchedule.DAILY
     backup_keep: Annotated[int, Field(ge=1, le=10_000)] = 10
     sql_timeout: Annotated[float, Field(gt=0)] = 60.0
-    db_memory_mb: Annotated[int, Field(ge=64)] = 512
+    db_memory_mb: Annotated[int, Field(ge=256)] = 512  # a CSV read alone takes ~100 MB of buffers
 
     @field_validator("home", mode="before")
     @classmethod

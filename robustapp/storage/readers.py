@@ -15,7 +15,8 @@ readers are statically linked into DuckDB's Python wheel: nothing is loaded or d
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,7 +54,11 @@ USUAL_LINE_BYTES = 16 * 2**20  # the limit a file is read with when none of its 
 # USUAL_LINE_BYTES or more (sources.has_long_line) is read the long way at once, and a file whose lean
 # read rejected anything is read again the long way: what is said about malformed rows comes from it.
 _USUAL_READ = {"max_line_size": USUAL_LINE_BYTES, "buffer_size": 2 * USUAL_LINE_BYTES}
-_LONG_READ = {"max_line_size": MAX_LINE_BYTES}  # and DuckDB's buffer: 1 GB
+# The long way's buffer: DuckDB's own (16 × 64 MB = 1 GiB) or, for a smaller file, the whole file (no record can
+# then span two buffers either). Its read needs a few buffers at once: while it runs, the database's memory cap
+# (ROBUSTAPP_DB_MEMORY_MB) is lifted if it is lower (`_room_for`).
+_LONG_BUFFER_MAX = 2**30
+_BUFFERS_AT_ONCE = 3
 _LINE_TOO_LONG = "LINE SIZE OVER MAXIMUM"  # the CSV reader's error type
 MAX_JSON_OBJECT_BYTES = 64 * 2**20
 REJECTS_KEPT = 10_000  # malformed rows recorded per import; past that the count says "or more"
@@ -113,6 +118,7 @@ class Plan:
     rejects: tuple[str, str] | None = None  # the CSV reader's temp tables: errors, scans
     view: str | None = None  # a registered Arrow batch
     long_read: tuple[str, list[Any]] | None = None  # CSV: select_sql and params for lines up to MAX_LINE_BYTES
+    buffer: int = 0  # CSV: the read buffer select_sql asks for when it is a long read (else 0)
     header: list[str] | None = None  # the file's header cells as written, to tell which columns were renamed
 
 
@@ -121,16 +127,18 @@ def plan_csv(
 ) -> Plan:
     """read_csv with malformed rows rejected (with line and reason), not fatal. `long_lines`: the file
     may have a line of USUAL_LINE_BYTES or more."""
-    args = _limits(_csv_args(options, header_line), long=long_lines)
+    args = _limits(_csv_args(options, header_line), target, long=long_lines)
     notes: list[str] = []
     try:
         try:
-            columns = _describe(cursor, *_call("read_csv", target.read_path, {**args, "ignore_errors": True}))
+            with _room_for(cursor, _long_buffer_of(args)):
+                columns = _describe(cursor, *_call("read_csv", target.read_path, {**args, "ignore_errors": True}))
         except duckdb.InvalidInputException as exc:
             if not _is_line_too_long(exc):
                 raise
-            args = _limits(args, long=True)  # a long line among the first the sniffer reads
-            columns = _describe(cursor, *_call("read_csv", target.read_path, {**args, "ignore_errors": True}))
+            args = _limits(args, target, long=True)  # a long line among the first the sniffer reads
+            with _room_for(cursor, _long_buffer_of(args)):
+                columns = _describe(cursor, *_call("read_csv", target.read_path, {**args, "ignore_errors": True}))
         _check_type_columns(options, [c.name for c in columns], target)  # ignore_errors lets DuckDB skip this check
     except duckdb.InvalidInputException as exc:
         if "sniffing" not in str(exc).lower():
@@ -145,9 +153,10 @@ def plan_csv(
     read = {**args, "store_rejects": True, "rejects_table": rejects[0], "rejects_scan": rejects[1],
             "rejects_limit": REJECTS_KEPT}  # fmt: skip
     source_sql, params = _call("read_csv", target.read_path, read)
-    plan = Plan(target, "csv", f"SELECT * FROM {source_sql}", params, options, notes, rejects=rejects)
+    plan = Plan(target, "csv", f"SELECT * FROM {source_sql}", params, options, notes, rejects=rejects,
+                buffer=_long_buffer_of(args))  # fmt: skip
     if args["max_line_size"] < MAX_LINE_BYTES:
-        long_sql, long_params = _call("read_csv", target.read_path, _limits(read, long=True))
+        long_sql, long_params = _call("read_csv", target.read_path, _limits(read, target, long=True))
         plan.long_read = (f"SELECT * FROM {long_sql}", long_params)
     return plan
 
@@ -211,11 +220,13 @@ def create(cursor: Cursor, plan: Plan, on_progress: OnProgress) -> Loaded:
 
     The file is read once: the malformed rows are collected by the same read, the row count is
     what CREATE TABLE AS answers, and the size estimate reads at most a sample of the new table."""
-    rows = _create(cursor, plan.target, plan.select_sql, plan.params, plan.fmt, on_progress)
+    with _room_for(cursor, plan.buffer):
+        rows = _create(cursor, plan.target, plan.select_sql, plan.params, plan.fmt, on_progress)
     if plan.rejects is not None and plan.long_read is not None and _has_rejects(cursor, plan.rejects[0]):
         cursor.execute(f"DROP TABLE {q(plan.target.table)}")  # read again the long way (see _USUAL_READ)
         _drop_rejects(cursor, plan.rejects)
-        rows = _create(cursor, plan.target, *plan.long_read, plan.fmt, on_progress)
+        with _room_for(cursor, _long_buffer(plan.target)):
+            rows = _create(cursor, plan.target, *plan.long_read, plan.fmt, on_progress)
     rejected: list[RejectedRow] = []
     total = 0
     if plan.rejects is not None:
@@ -258,10 +269,52 @@ def _csv_args(options: ImportOptions, header_line: str) -> dict[str, Any]:
     return args
 
 
-def _limits(args: dict[str, Any], *, long: bool) -> dict[str, Any]:
+def _limits(args: dict[str, Any], target: Target, *, long: bool) -> dict[str, Any]:
     """`args` with the line limit and buffer for files with (`long`) or without lines of USUAL_LINE_BYTES."""
     plain = {name: value for name, value in args.items() if name not in ("max_line_size", "buffer_size")}
-    return {**plain, **(_LONG_READ if long else _USUAL_READ)}
+    if long:
+        return {**plain, "max_line_size": MAX_LINE_BYTES, "buffer_size": _long_buffer(target)}
+    return {**plain, **_USUAL_READ}
+
+
+def _long_buffer(target: Target) -> int:
+    """The long read's buffer for this file (see _LONG_BUFFER_MAX); DuckDB wants it above the line limit."""
+    try:
+        size = target.read_path.stat().st_size
+    except OSError:
+        size = _LONG_BUFFER_MAX
+    return min(_LONG_BUFFER_MAX, max(size, MAX_LINE_BYTES) + 2**20)
+
+
+def _long_buffer_of(args: dict[str, Any]) -> int:
+    return int(args["buffer_size"]) if args.get("max_line_size") == MAX_LINE_BYTES else 0
+
+
+@contextmanager
+def _room_for(cursor: Cursor, buffer: int) -> Iterator[None]:
+    """Lift the database's memory cap, if it is lower, while a read with `buffer`-sized buffers runs."""
+    needed = _BUFFERS_AT_ONCE * buffer + 256 * 2**20
+    limit = str(cursor.execute("SELECT current_setting('memory_limit')").fetchone()[0]) if buffer else ""  # type: ignore[index]
+    if not buffer or _bytes(limit) >= needed:
+        yield
+        return
+    log.info("memory cap lifted for a long CSV read", cap=limit, needed_mb=needed >> 20)
+    cursor.execute(f"SET memory_limit = '{needed >> 20}MiB'")
+    try:
+        yield
+    finally:
+        cursor.execute(f"SET memory_limit = '{round(_bytes(limit))} bytes'")
+
+
+_UNITS = {"bytes": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+          "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}  # fmt: skip
+
+
+def _bytes(text: str) -> float:
+    """DuckDB's "488.2 MiB" as bytes: the middle of what it rounds down to that text, so it reads back the same."""
+    number, _, unit = text.strip().partition(" ")
+    decimals = len(number.partition(".")[2])
+    return (float(number) + 0.5 * 10**-decimals) * _UNITS.get(unit.strip().casefold() or "bytes", 1)
 
 
 def _text_only_args(args: dict[str, Any], options: ImportOptions, header_line: str, target: Target) -> dict[str, Any]:

@@ -86,6 +86,24 @@ def test_ragged_rows_can_be_skipped_and_are_reported(db: Database) -> None:
     assert datasets.get_dataset(db, "ragged").skipped_rows == 2  # kept in the catalog
 
 
+def test_a_file_bigger_than_the_memory_cap_still_lists_its_skipped_rows_and_the_cap_stays(tmp_path: Path) -> None:
+    """Listing malformed rows reads the file again with a buffer as big as the file (up to 1 GiB): the
+    database's memory cap makes room for that read only."""
+    big = tmp_path / "big.csv"
+    with open(big, "w", encoding="utf-8") as out:  # ~300 MB: more than the 256 MB cap
+        out.write("a,b,c\n")
+        out.writelines("1,2,3\n" * 1000 for _ in range(52_000))
+        out.write("4,5\n")
+    with Database(tmp_path / "small.duckdb", memory_mb=256) as small:
+        migrate(small)
+        info = datasets.import_file(small, big, ImportOptions(skip_bad_rows=True))
+        cap = small.query("SELECT current_setting('memory_limit')")[0][0]
+
+    assert (info.row_count, info.skipped_rows) == (52_000_000, 1)
+    assert [(row.line, row.text) for row in info.rejected] == [(52_000_002, "4,5")]
+    assert cap == "244.1 MiB"  # 256 MB, as before the import
+
+
 def test_the_same_bytes_read_as_latin1_import(db: Database) -> None:
     info = datasets.import_file(db, BAD / "latin1.csv", ImportOptions(encoding="latin-1"))
 
