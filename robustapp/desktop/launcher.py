@@ -254,8 +254,9 @@ def _run_in_browser(session: Session) -> int:
         session.stopping.set()
 
     def on_event(event: str) -> None:
-        if event == SHOW_EVENT:
-            open_in_browser(session.server.app.app_url if session.server.app else "")
+        app = session.server.app
+        if event == SHOW_EVENT and app is not None:
+            open_in_browser(app.app_url)
         elif event.startswith(RESTORE_EVENT):
             _in_thread("robustapp-restore", lambda: restore(event.removeprefix(RESTORE_EVENT)))
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import itertools
 import json
 import socket
-import time
 import urllib.request
 from typing import Any
 
 from websockets.sync.client import connect
 
+from tests.integration.helpers import wait_until
+
 ENV = "QTWEBENGINE_REMOTE_DEBUGGING"
+_POLL = 0.2
 
 
 def free_port() -> int:
@@ -59,30 +61,24 @@ class WindowPage:
 
     def wait_for_text(self, wanted: str, timeout: float = 60.0) -> str:
         """The page's text once it contains `wanted`."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = self.text()
-            if wanted in text:
-                return text
-            time.sleep(0.25)
-        raise AssertionError(f"the window never showed {wanted!r}; it shows:\n{self.text()[:2000]}")
+        assert wait_until(lambda: wanted in self.text(), timeout, _POLL), (
+            f"the window never showed {wanted!r}; it shows:\n{self.text()[:2000]}"
+        )
+        return self.text()
 
     def wait_for_element(self, selector: str, timeout: float = 60.0) -> None:
         """Wait until the page has an element matching the CSS `selector`."""
-        deadline = time.monotonic() + timeout
-        while self.evaluate(f"!!document.querySelector({json.dumps(selector)})") is not True:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{selector} never appeared; the window shows:\n{self.text()[:1500]}")
-            time.sleep(0.2)
+        found = f"!!document.querySelector({json.dumps(selector)})"
+        assert wait_until(lambda: self.evaluate(found) is True, timeout, _POLL), (
+            f"{selector} never appeared; the window shows:\n{self.text()[:1500]}"
+        )
 
     def wait_for_value(self, selector: str, wanted: str, timeout: float = 30.0) -> None:
         """Wait until the input at the CSS `selector` holds `wanted` (as the user sees it)."""
-        deadline = time.monotonic() + timeout
-        expression = f"(e => e && e.value)(document.querySelector({json.dumps(selector)}))"
-        while (value := self.evaluate(expression)) != wanted:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{selector} shows {value!r}, not {wanted!r}")
-            time.sleep(0.2)
+        value = f"(e => e && e.value)(document.querySelector({json.dumps(selector)}))"
+        assert wait_until(lambda: self.evaluate(value) == wanted, timeout, _POLL), (
+            f"{selector} shows {self.evaluate(value)!r}, not {wanted!r}"
+        )
 
     def click(self, selector: str) -> None:
         clicked = self.evaluate(f"(e => e ? (e.click(), true) : false)(document.querySelector({json.dumps(selector)}))")

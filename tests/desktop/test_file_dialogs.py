@@ -3,7 +3,6 @@ system's dialog, exactly as a user does: click the button in the page, type in t
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from robustapp.services.instance import RunningApp
 from tests.desktop import devtools, x11
 from tests.desktop.devtools import WindowPage
 from tests.desktop.launching import Launch
+from tests.integration.helpers import wait_until
 
 pytestmark = [pytest.mark.desktop, pytest.mark.timeout(180)]
 
@@ -52,11 +52,11 @@ def test_a_file_chosen_in_the_dialog_is_imported(desktop: Desktop, x_display: st
 
     window.wait_for_value(".st-key-datasets_path input", str(data))
     window.click(".st-key-datasets_import_start button")
-    deadline = time.monotonic() + 60
-    while not (names := [d["name"] for d in ControlClient(desktop.running).get("/api/data")]):
-        assert time.monotonic() < deadline, f"the chosen file was not imported; the window shows:\n{window.text()}"
-        time.sleep(0.5)
-    assert names == ["chosen sales"]
+    client = ControlClient(desktop.running)
+    assert wait_until(lambda: client.get("/api/data") != [], timeout=60), (
+        f"the chosen file was not imported; the window shows:\n{window.text()}"
+    )
+    assert [item["name"] for item in client.get("/api/data")] == ["chosen sales"]
 
 
 def test_a_download_in_the_window_is_saved_where_the_user_chooses(
@@ -76,8 +76,7 @@ def test_a_download_in_the_window_is_saved_where_the_user_chooses(
     saved.parent.mkdir()
     x11.type_into(x_display, x11.wait_for_another_window(x_display, desktop.app.pid, desktop.main), str(saved))
 
-    deadline = time.monotonic() + 30
-    while not saved.exists() or not saved.read_text():
-        assert time.monotonic() < deadline, "the download was not saved where the user chose"
-        time.sleep(0.2)
+    assert wait_until(lambda: saved.exists() and saved.read_text() != "", timeout=30), (
+        "the download was not saved where the user chose"
+    )
     assert saved.read_text().splitlines() == ["region,amount", "north,10", "south,32"]

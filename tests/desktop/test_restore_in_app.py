@@ -7,7 +7,6 @@ the window, and the page is driven exactly as a user would.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +16,7 @@ from robustapp.services.control_client import ControlClient
 from robustapp.services.instance import RunningApp, find_running
 from tests.desktop.launching import Launch
 from tests.e2e.harness import APP_IDLE, UI_TIMEOUT_MS, chromium
+from tests.integration.helpers import wait_until
 
 pytestmark = [pytest.mark.desktop, pytest.mark.timeout(180)]
 RESTART_TIMEOUT_MS = 90_000
@@ -37,13 +37,11 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def _wait_job(client: ControlClient, job_id: int, timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}")
-        if job["state"] in ("succeeded", "failed", "cancelled", "interrupted"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish within {timeout:g} s")
+    finished = ("succeeded", "failed", "cancelled", "interrupted")
+    assert wait_until(lambda: client.get(f"/api/jobs/{job_id}")["state"] in finished, timeout, 0.2), (
+        f"job {job_id} did not finish within {timeout:g} s"
+    )
+    return client.get(f"/api/jobs/{job_id}")
 
 
 def _datasets(app: RunningApp) -> list[str]:

@@ -10,6 +10,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from robustapp.storage import Database
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 15.0, interval: float = 0.05) -> bool:
@@ -65,3 +69,15 @@ def count_rows_in_another_process(db_path: Path, table: str) -> int:
     script = f"import duckdb; print(duckdb.connect({str(db_path)!r}).execute('SELECT count(*) FROM {table}').fetchone()[0])"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
     return int(result.stdout.strip())
+
+
+@contextmanager
+def app_database(path: Path) -> Iterator[Database]:
+    """A migrated database whose commits drop the cached results under them, as bootstrap wires the app's."""
+    from robustapp import cache
+    from robustapp.storage import Database, migrate
+
+    with Database(path) as database:
+        migrate(database)
+        database.on_commit(cache.current().invalidate_tags)
+        yield database

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from robustapp import cache
 from robustapp.cache import cache_stats
 from robustapp.domain.analysis import Aggregate, AnalysisSort, AnalysisSpec
 from robustapp.domain.browse import Filter
@@ -21,7 +20,8 @@ from robustapp.errors import (
 )
 from robustapp.services import analysis, audit, datasets
 from robustapp.services.state import Actor
-from robustapp.storage import Database, migrate
+from robustapp.storage import Database
+from tests.integration.helpers import app_database
 from robustapp.storage.audit_log import AuditFilter
 from robustapp.storage.analysis import fetch
 from tests.integration.import_files import write
@@ -34,9 +34,7 @@ ANN = Actor(owner="ann", name="Ann", session_id="session-1")
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
-    with Database(tmp_path / "data.duckdb") as database:
-        migrate(database)
-        database.on_commit(cache.current().invalidate_tags)  # as bootstrap wires the app's database
+    with app_database(tmp_path / "data.duckdb") as database:
         yield database
 
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from robustapp import cache
 from robustapp.domain.browse import BrowseQuery, Filter, Sort
 from robustapp.domain.datasets import DatasetInfo
 from robustapp.services import browse, datasets
 from robustapp.services.browse import count_matching
-from robustapp.storage import Database, migrate
+from robustapp.storage import Database
+from tests.integration.helpers import app_database
 from tests.integration.import_files import write
 
 CITIES = ["Paris", "Rome", "Oslo", "Zürich", None]
@@ -33,9 +33,7 @@ def _people(folder: Path, rows: int = 23, *, with_city: bool = True) -> Path:
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
-    with Database(tmp_path / "data.duckdb") as database:
-        migrate(database)
-        database.on_commit(cache.current().invalidate_tags)  # as bootstrap wires the app's database
+    with app_database(tmp_path / "data.duckdb") as database:
         yield database
 
 
